@@ -1,0 +1,70 @@
+"""Cheap checks that need neither numpy nor torch, so the MkDocs hook can skip a no-op rebuild fast.
+
+After a complete, successful ``figures`` run the CLI writes ``stamp.json``: a hash of every source
+file in the package, the package versions and preset, and the SHA-256 of every key file. If all of
+that still matches, nothing can be stale and the hook need not start a Python process at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from lessons_code.paths import PACKAGE_DIR
+
+VERSIONED_PACKAGES = ("numpy", "torch", "matplotlib")
+STAMP = "stamp.json"
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def package_sources_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _current(out_dir: Path, preset: str) -> dict:
+    keys = {p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out_dir.glob("*.key"))}
+    return {"preset": preset, "sources": package_sources_hash(), "versions": versions(), "keys": keys}
+
+
+def write_stamp(out_dir: Path, preset: str) -> None:
+    (out_dir / STAMP).write_text(json.dumps(_current(out_dir, preset), indent=1, sort_keys=True))
+
+
+def stamp_matches(out_dir: Path, preset: str) -> bool:
+    """True if the last complete run used exactly these sources, versions, preset and cache entries.
+
+    Key files vouch for their SVG and JSON by hash; checking those hashes here as well means a
+    hand-edited or truncated figure file is still caught without starting Python.
+    """
+    try:
+        stamp = json.loads((out_dir / STAMP).read_text())
+        if stamp != _current(out_dir, preset):
+            return False
+        for name in stamp["keys"]:
+            record = json.loads((out_dir / f"{name}.key").read_text())
+            for suffix in ("svg", "json"):
+                data = (out_dir / f"{name}.{suffix}").read_bytes()
+                if hashlib.sha256(data).hexdigest() != record[f"{suffix}_sha256"]:
+                    return False
+        return True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def clear_stamp(out_dir: Path) -> None:
+    (out_dir / STAMP).unlink(missing_ok=True)
