@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 
@@ -11,9 +12,19 @@ import numpy as np
 DEFAULT_TORCH_THREADS = 2
 
 
+def _torch():
+    """torch if some lesson has imported it, else None: figures made with numpy alone skip its slow import.
+
+    Lessons that use torch import it at module level, so by the time the runner seeds, it is loaded.
+    """
+    return sys.modules.get("torch")
+
+
 def configure_torch(threads: int | None = None) -> None:
     """Pin torch to the CPU thread count we budget for (env ``GTT_TORCH_THREADS`` overrides)."""
-    import torch
+    torch = _torch()
+    if torch is None:
+        return
 
     n = threads or int(os.environ.get("GTT_TORCH_THREADS", DEFAULT_TORCH_THREADS))
     torch.set_num_threads(n)
@@ -30,9 +41,9 @@ def seed_everything(seed: int) -> np.random.Generator:
     Compute functions receive the returned generator explicitly; torch code relies on the
     global torch seed set here (``nn.Module`` initialisers draw from it).
     """
-    import torch
-
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)
+    torch = _torch()
+    if torch is not None:
+        torch.manual_seed(seed)
     return np.random.default_rng(seed)

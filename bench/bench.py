@@ -1,0 +1,132 @@
+"""Benchmarks against the budgets in the issues. Reports; never fails a build.
+
+    .venv/bin/python bench/bench.py [--tests] [--preset publish|fast]
+
+1. cold figures for lesson 2, then a cold strict build of the whole site (fresh figure directory);
+2. a no-op rebuild (nothing changed): its time and how many figures it recomputed;
+3. bytes transferred per page with gzip, figures, styles, scripts and fonts included, measured in
+   Chromium (Debian's, or $GTT_CHROMIUM) when it is installed, else estimated from the files;
+4. with --tests, the wall time of the whole test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.gzip_server import serve  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def timed(command: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return time.perf_counter() - started, proc
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("GTT_CHROMIUM", "/usr/bin/chromium")
+    return path if Path(path).exists() else None
+
+
+def page_weights_in_browser(site: Path, pages: list[str]) -> dict[str, int]:
+    from playwright.sync_api import sync_playwright
+
+    weights = {}
+    with serve(site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        for page_path in pages:
+            context = browser.new_context()  # empty cache: a first visit
+            page = context.new_page()
+            responses = []
+            page.on("requestfinished", lambda request: responses.append(request))
+            page.goto(base + page_path, wait_until="networkidle")
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # lazy images load too
+            page.wait_for_timeout(300)
+            page.wait_for_load_state("networkidle")
+            weights[page_path] = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in responses)
+            context.close()
+        browser.close()
+    return weights
+
+
+def page_weights_from_files(site: Path, pages: list[str]) -> dict[str, int]:
+    weights = {}
+    for page_path in pages:
+        html_file = site / page_path / "index.html"
+        html = html_file.read_text(encoding="utf-8")
+        total = len(gzip.compress(html.encode()))
+        for ref in set(re.findall(r'(?:src|href)="([^"]+\.(?:css|js|svg))"', html)):
+            target = (html_file.parent / ref.split("?")[0]).resolve()
+            if target.is_file():
+                total += len(gzip.compress(target.read_bytes()))
+        weights[page_path] = total
+    return weights
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tests", action="store_true", help="also time the whole test suite")
+    parser.add_argument("--preset", default="publish", choices=["publish", "fast"])
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "GTT_FIGURES_DIR": str(Path(tmp) / "figures"), "GTT_PRESET": args.preset,
+               "NO_MKDOCS_2_WARNING": "1"}
+        site = Path(tmp) / "site"
+        fast = ["--fast"] if args.preset == "fast" else []
+        python = sys.executable
+        l02 = ["l02_powers", "l02_gradient_vs_lag", "l02_singular_values"]
+        t_l02, _ = timed([python, "-m", "lessons_code", "figures", "--only", *l02, *fast], env)
+        build = [python, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)]
+        t_cold, _ = timed(build, env)
+        rows.append(("lesson 2 figures, cold", f"{t_l02:.1f} s", "with strict build <= 30 s"))
+        rows.append(("strict build, other lessons' figures cold", f"{t_cold:.1f} s", ""))
+        rows.append(("lesson 2 cold figures + strict build", f"{t_l02 + t_cold:.1f} s", "<= 30 s (all lessons' figures included)"))
+        t_noop, proc = timed(build, env)
+        skipped = "figures: all up to date" in proc.stdout + proc.stderr
+        rows.append(("no-op rebuild", f"{t_noop:.1f} s", "<= 5 s"))
+        rows.append(("figures recomputed by no-op rebuild", "0" if skipped else "some (see log)", "0"))
+        timings = json.loads((Path(tmp) / "figures" / "timings.json").read_text())["figures"]
+
+        pages = sorted(str(p.parent.relative_to(site)) + "/" for p in site.rglob("index.html"))
+        pages = [p if p != "./" else "" for p in pages]
+        if chromium_path():
+            weights, how = page_weights_in_browser(site, pages), "measured in Chromium, gzip, first visit"
+        else:
+            weights, how = page_weights_from_files(site, pages), "estimated from files (no Chromium), gzip"
+
+    if args.tests:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=REPO)
+        rows.append(("whole test suite", f"{time.perf_counter() - started:.1f} s", "<= 120 s"))
+
+    print(f"\n{'measure':<45} {'value':>16}  budget")
+    for name, value, budget in rows:
+        print(f"{name:<45} {value:>16}  {budget}")
+    print(f"\nper-figure compute (from the cold build, {args.preset} preset):")
+    for name, t in sorted(timings.items()):
+        print(f"  {name:<28} {t['seconds']:>7.2f} s  {t['status']}")
+    print(f"\npage weight ({how}):")
+    for page, size in weights.items():
+        print(f"  /{page:<40} {size / 1024:>7.1f} KB")
+
+
+if __name__ == "__main__":
+    main()

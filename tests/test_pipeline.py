@@ -1,0 +1,186 @@
+"""The figure pipeline: the contract of every figure, the cache, determinism and loud failures.
+
+Cache and failure tests run the real CLI on a sandbox copy of the framework modules with small fake
+lessons, so they can edit "helpers" and inject failures without touching the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+from lessons_code import registry, runner
+
+FRAMEWORK = [p for p in (REPO / "lessons_code").glob("*.py") if not registry.LESSON_MODULE.match(p.stem)]
+CONTRACT = {"figure", "source", "seed", "versions", "data", "facts", "config", "alt", "width", "height"}
+
+# ---------------------------------------------------------------- the real figures
+
+
+def test_every_lesson_module_declares_well_formed_figures() -> None:
+    figures = registry.all_figures()
+    assert "l02_powers" in figures
+    for name, (module, spec) in figures.items():
+        assert spec.name == name and spec.alt.strip() and len(spec.alt) > 40, name
+        assert type(spec.fast) is type(spec.config), name
+        assert spec.expected_s > 0 and spec.expected_fast_s > 0, name
+
+
+def test_every_figure_runs_in_the_fast_preset_and_honours_the_contract(fast_figures) -> None:
+    for name, (module, spec) in registry.all_figures().items():
+        doc = json.loads((fast_figures / f"{name}.json").read_text())
+        assert CONTRACT <= doc.keys(), name
+        assert doc["figure"] == name and doc["source"] == f"{module.__name__}:{spec.compute.__name__}"
+        assert set(doc["versions"]) == {"python", "numpy", "torch", "matplotlib"}
+        assert doc["facts"] and doc["data"], name
+        svg = (fast_figures / f"{name}.svg").read_text()
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Date" not in svg, name
+
+
+def test_two_clean_runs_are_byte_identical(fast_figures, tmp_path) -> None:
+    proc = run_cli("figures", "--fast", "--force", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    produced = sorted(p.name for p in fast_figures.glob("l*_*.*") if p.suffix in {".svg", ".json"})
+    assert produced
+    for name in produced:
+        assert (tmp_path / name).read_bytes() == (fast_figures / name).read_bytes(), f"{name} differs between runs"
+
+
+def test_a_second_run_recomputes_nothing(fast_figures) -> None:
+    proc = run_cli("figures", "--fast", "--out", str(fast_figures))
+    assert proc.returncode == 0, proc.stderr
+    statuses = json.loads((fast_figures / "timings.json").read_text())["figures"]
+    assert statuses and all(v["status"] == "cached" for v in statuses.values()), statuses
+
+
+def test_dependencies_are_found_transitively_and_only_inside_the_package() -> None:
+    deps = runner.dependency_sources("lessons_code.l02_repeated_multiplication")
+    assert {"lessons_code.plotting", "lessons_code.registry", "lessons_code.validation", "lessons_code.paths"} <= deps.keys()
+    assert not any(name.startswith("lessons_code.l0") and "l02" not in name for name in deps)
+    assert "numpy" not in deps
+
+
+def test_unknown_figure_name_exits_2_and_lists_the_valid_ones() -> None:
+    proc = run_cli("figures", "--only", "l99_no_such_figure")
+    assert proc.returncode == 2
+    assert "l99_no_such_figure" in proc.stderr and "l02_powers" in proc.stderr
+
+
+# ---------------------------------------------------------------- a sandbox with fake lessons
+
+HELPER = "def scale():\n    return 2.0\n"
+LESSON = '''
+from dataclasses import dataclass
+import numpy as np
+from lessons_code.registry import FigureSpec, Result
+{extra_import}
+
+@dataclass(frozen=True)
+class Config:
+    n: int = 5
+
+def compute(config, rng):
+    {body}
+    return Result(data={{"x": np.arange(config.n), "y": values}}, facts={{"total": float(np.sum(values))}})
+
+def plot(result, ax):
+    ax.plot(result.data["x"], result.data["y"])
+
+FIGURES = [FigureSpec(name="{name}", compute=compute, plot=plot, config=Config(), fast=Config(n=3),
+                      expected_s={expected}, expected_fast_s={expected}, alt="A line of test values, rising from left to right across the axes.")]
+'''
+
+
+def write_lesson(pkg: Path, name: str, body: str = "values = rng.random(config.n)", extra_import: str = "", expected: float = 5.0) -> None:
+    module = pkg / "lessons_code" / f"{name.rsplit('_', 1)[0]}_fake.py"
+    source = LESSON.format(name=name, body=body, extra_import=extra_import, expected=expected)
+    module.write_text(textwrap.dedent(source))
+
+
+@pytest.fixture
+def sandbox(tmp_path) -> Path:
+    """A copy of the framework with two fake lessons: l90 imports a helper, l91 does not."""
+    pkg = tmp_path / "pkg"
+    (pkg / "lessons_code").mkdir(parents=True)
+    for path in FRAMEWORK:
+        shutil.copy(path, pkg / "lessons_code" / path.name)
+    (pkg / "lessons_code" / "fakehelper.py").write_text(HELPER)
+    write_lesson(pkg, "l90_uses_helper", body="values = rng.random(config.n) * fakehelper.scale()",
+                 extra_import="from lessons_code import fakehelper")
+    write_lesson(pkg, "l91_plain")
+    return pkg
+
+
+def run_sandbox(pkg: Path, *args: str):
+    proc = run_cli("figures", "--fast", "--out", str(pkg / "out"), *args, cwd=pkg, env={"PYTHONPATH": str(pkg)})
+    timings = pkg / "out" / "timings.json"
+    statuses = {k: v["status"] for k, v in json.loads(timings.read_text())["figures"].items()} if timings.exists() else {}
+    return proc, statuses
+
+
+def test_editing_an_imported_helper_recomputes_exactly_its_dependants(sandbox) -> None:
+    proc, statuses = run_sandbox(sandbox)
+    assert proc.returncode == 0, proc.stderr
+    assert statuses == {"l90_uses_helper": "computed", "l91_plain": "computed"}
+    assert run_sandbox(sandbox)[1] == {"l90_uses_helper": "cached", "l91_plain": "cached"}
+
+    (sandbox / "lessons_code" / "fakehelper.py").write_text(HELPER + "# a comment is a change\n")
+    assert run_sandbox(sandbox)[1] == {"l90_uses_helper": "computed", "l91_plain": "cached"}
+
+    write_lesson(sandbox, "l91_plain", body="values = rng.random(config.n) + 1")  # edit the other lesson
+    assert run_sandbox(sandbox)[1] == {"l90_uses_helper": "cached", "l91_plain": "computed"}
+
+
+@pytest.mark.parametrize("damage", ["truncate_svg", "edit_json", "delete_key", "garble_key"])
+def test_a_damaged_cache_entry_is_recomputed_not_trusted(sandbox, damage: str) -> None:
+    assert run_sandbox(sandbox)[0].returncode == 0
+    out = sandbox / "out"
+    good_svg = (out / "l91_plain.svg").read_bytes()
+    if damage == "truncate_svg":
+        (out / "l91_plain.svg").write_bytes(good_svg[: len(good_svg) // 2])
+    elif damage == "edit_json":
+        (out / "l91_plain.json").write_text((out / "l91_plain.json").read_text().replace('"total"', '"totl"'))
+    elif damage == "delete_key":
+        (out / "l91_plain.key").unlink()
+    else:
+        (out / "l91_plain.key").write_text("{not json")
+    proc, statuses = run_sandbox(sandbox)
+    assert proc.returncode == 0 and statuses["l91_plain"] == "computed" and statuses["l90_uses_helper"] == "cached"
+    assert (out / "l91_plain.svg").read_bytes() == good_svg
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "cause"),
+    [
+        ("raise RuntimeError('the optimiser diverged')", 5.0, "RuntimeError: the optimiser diverged"),
+        ("values = np.array([1.0, np.nan, 3.0])", 5.0, "non-finite values where finite ones are expected: data.y"),
+        ("import time; time.sleep(1.0); values = np.ones(3)", 0.1, "TimeoutError: ran past 0.3 s"),
+    ],
+    ids=["raises", "nan", "too-slow"],
+)
+def test_a_failing_figure_stops_the_run_and_names_lesson_figure_function_and_cause(sandbox, body, expected, cause) -> None:
+    assert run_sandbox(sandbox)[0].returncode == 0  # a good entry exists first: it must not survive
+    write_lesson(sandbox, "l91_plain", body=body, expected=expected)
+    proc, statuses = run_sandbox(sandbox)
+    assert proc.returncode == 1
+    assert statuses["l91_plain"] == "failed" and statuses["l90_uses_helper"] == "cached"
+    message = proc.stderr
+    for part in ("lesson l91", "figure l91_plain", "lessons_code.l91_fake:compute", cause):
+        assert part in message, f"{part!r} missing from: {message}"
+    leftovers = sorted(p.name for p in (sandbox / "out").glob("l91_plain.*"))
+    assert leftovers == [], f"a failed figure left {leftovers} behind"
+    assert not (sandbox / "out" / "stamp.json").exists()
+
+
+def test_nonfinite_values_are_allowed_only_where_declared(sandbox) -> None:
+    write_lesson(sandbox, "l91_plain", body="values = np.array([1.0, np.nan, 3.0])")
+    module = sandbox / "lessons_code" / "l91_fake.py"
+    module.write_text(module.read_text().replace("expected_s=5.0,", "expected_s=5.0, nonfinite_ok=frozenset({'y', 'total'}),"))
+    proc, statuses = run_sandbox(sandbox)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((sandbox / "out" / "l91_plain.json").read_text())["data"]["y"] == [1.0, "nan", 3.0]
