@@ -1,0 +1,360 @@
+"""Lesson 7: gates. The LSTM's cell state, the GRU, and the adding problem as the headline comparison.
+
+The sections between ``--8<--`` markers are embedded verbatim in ``docs/07-gates.md`` and run, in order,
+as a reader would paste them (after lesson 6's ``inits`` section, which builds the IRNN and the LSTM
+with a chosen forget-gate bias).
+
+On speed. Training dominates this module's cost, so we measured the alternatives on the 2-core machines
+that build the site (H = 64, batch 32, T = 100). Stacking several seeds into one wide module with
+block-diagonal weights made an LSTM step cost more than running the seeds one after the other (the
+fused LSTM kernel is fast at H = 64 and the wide matrices do S times the arithmetic for nothing), and
+``torch.func.vmap`` over ``nn.LSTM`` falls back to a slow loop (there is no batching rule for the fused
+kernel). A wide model also lets one diverging seed poison the others (0 * NaN = NaN). So each seed is
+trained on its own, with the fused ``nn`` modules, and every run stops as soon as it has solved the task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lessons_code import plotting, validation
+from lessons_code.l06_initialisation import IRNN, default_tanh_rnn, gradient_ratio_by_lag, lstm_with_forget_bias
+from lessons_code.registry import FigureSpec, Result
+
+# --8<-- [start:imports]
+import math
+
+import numpy as np
+import torch
+from torch import nn
+# --8<-- [end:imports]
+
+
+# --8<-- [start:lstm_step]
+def lstm_step(lstm: nn.LSTM, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor):
+    """One LSTM step written out with nn.LSTM's own weights; returns (h_t, c_t, f_t)."""
+    gates = x_t @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + h @ lstm.weight_hh_l0.T + lstm.bias_hh_l0
+    i, f, g, o = gates.chunk(4, dim=-1)  # PyTorch's order: input, forget, candidate, output
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    c = f * c + i * g  # the cell state: old content scaled by f, new content added
+    h = o * torch.tanh(c)  # what the rest of the network sees
+    return h, c, f
+# --8<-- [end:lstm_step]
+
+
+# --8<-- [start:cell_gradient]
+def cell_gradient_by_lag(lstm: nn.LSTM, x: torch.Tensor, readout: torch.Tensor):
+    """For L = sum over the batch of readout . c_T, two curves against lag k = 0..T-1 (medians over the batch):
+
+    - measured: ||dL/dc_{T-k}|| / ||dL/dc_T||, by autograd through every path;
+    - forget-only: ||(f_T * f_{T-1} * ... * f_{T-k+1}) * readout|| / ||readout||, the additive path alone.
+    """
+    batch, steps, _ = x.shape
+    h = torch.zeros(batch, lstm.hidden_size, dtype=x.dtype)
+    c = torch.zeros_like(h)
+    cells, forgets = [], []
+    for t in range(steps):
+        h, c, f = lstm_step(lstm, x[:, t], h, c)
+        cells.append(c)
+        forgets.append(f.detach())
+    grads = torch.autograd.grad((cells[-1] @ readout).sum(), cells)
+    measured = torch.stack([g.norm(dim=-1) for g in grads]).flip(0) / readout.norm()  # row k: lag k
+    products = torch.cumprod(torch.stack(forgets).flip(0), dim=0)  # row k: f_T * ... * f_{T-k}
+    products = torch.cat([torch.ones_like(products[:1]), products[:-1]])  # row k: k factors
+    forget_only = (products * readout).norm(dim=-1) / readout.norm()
+    return measured.median(dim=1).values.numpy(), forget_only.median(dim=1).values.numpy()
+# --8<-- [end:cell_gradient]
+
+
+# --8<-- [start:adding_data]
+def adding_batch(batch: int, seq_len: int, rng: np.random.Generator):
+    """The adding problem: x has a value channel (uniform in [0, 1]) and a marker channel with exactly
+    two ones, one in each half of the sequence; the target is the sum of the two marked values."""
+    values = rng.uniform(0.0, 1.0, (batch, seq_len))
+    markers = np.zeros((batch, seq_len))
+    rows = np.arange(batch)
+    markers[rows, rng.integers(0, seq_len // 2, batch)] = 1.0
+    markers[rows, rng.integers(seq_len // 2, seq_len, batch)] = 1.0
+    x = np.stack([values, markers], axis=-1)
+    y = (values * markers).sum(axis=1)
+    return torch.from_numpy(x).float(), torch.from_numpy(y).float()
+# --8<-- [end:adding_data]
+
+
+# --8<-- [start:models]
+class LastStepRegressor(nn.Module):
+    """Run a recurrent core over the whole sequence, then read one number off the last hidden state."""
+
+    def __init__(self, core: nn.Module, hidden: int):
+        super().__init__()
+        self.core = core
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.core(x)  # (batch, T, hidden): the hidden state after every step
+        return self.head(outputs[:, -1]).squeeze(-1)
+
+
+def adding_model(kind: str, hidden: int, forget_bias: float = 1.0) -> LastStepRegressor:
+    """One of the four contestants, each built from a torch.nn recurrent module."""
+    cores = {
+        "tanh_rnn": lambda: nn.RNN(2, hidden, nonlinearity="tanh", batch_first=True),
+        "irnn": lambda: IRNN(2, hidden),
+        "lstm": lambda: lstm_with_forget_bias(2, hidden, forget_bias),
+        "gru": lambda: nn.GRU(2, hidden, batch_first=True),
+    }
+    return LastStepRegressor(cores[kind](), hidden)
+# --8<-- [end:models]
+
+
+# --8<-- [start:train]
+def train_adding(model: nn.Module, lr: float, max_steps: int, batch: int, seq_len: int, clip: float,
+                 eval_every: int, stop_mse: float, test: tuple, rng: np.random.Generator) -> dict:
+    """Adam with gradient-norm clipping. Every `eval_every` steps the MSE on the fixed test set is logged;
+    training stops once it is at most `stop_mse`, or records the step where the loss stops being finite."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    x_test, y_test = test
+    log = {"step": [], "test_mse": [], "grad_norm": [], "diverged_at": None}
+    for step in range(max_steps + 1):
+        if step % eval_every == 0 or step == max_steps:
+            with torch.no_grad():
+                mse = float(((model(x_test) - y_test) ** 2).mean())
+            log["step"].append(step)
+            log["test_mse"].append(mse)
+            if not math.isfinite(mse):
+                log["diverged_at"] = step
+                break
+            if mse <= stop_mse or step == max_steps:
+                break
+        x, y = adding_batch(batch, seq_len, rng)
+        loss = ((model(x) - y) ** 2).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        norm = float(nn.utils.clip_grad_norm_(model.parameters(), clip))  # the norm *before* clipping
+        log["grad_norm"].append(norm)
+        if not (math.isfinite(loss.item()) and math.isfinite(norm)):
+            log["diverged_at"] = step
+            log["step"].append(step)
+            log["test_mse"].append(float("nan"))
+            break
+        optimiser.step()
+    return log
+# --8<-- [end:train]
+
+
+# ---------------------------------------------------------------- figure l07_cell_gradient
+@dataclass(frozen=True)
+class CellGradientConfig:
+    seq_len: int = 100  # T: lags 0..T-1
+    hidden: int = 64
+    batch: int = 16  # adding-problem input sequences; curves are medians over them
+    forget_biases: tuple[float, ...] = (1.0, 3.0)  # forget-gate bias of the freshly initialised LSTMs
+
+    def __post_init__(self) -> None:
+        validation.positive_ints(self, "seq_len", "hidden", "batch")
+        validation.non_empty(self, "forget_biases")
+        if self.seq_len < 4:
+            raise ValueError(f"CellGradientConfig.seq_len must be at least 4, got {self.seq_len!r}")
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def compute_cell_gradient(config: CellGradientConfig, rng: np.random.Generator) -> Result:
+    x, _ = adding_batch(config.batch, config.seq_len, rng)
+    x = x.double()  # float64: the tanh RNN's gradient underflows float32 long before lag 100
+    readout = torch.from_numpy(rng.standard_normal(config.hidden))
+    last = config.seq_len - 1
+    tanh_curve = gradient_ratio_by_lag(default_tanh_rnn(2, config.hidden).double(), x, readout)
+    curves = {"tanh_rnn": tanh_curve}
+    facts = {"tanh_ratio": float(tanh_curve[-1]), "max_lag": last, "hidden": config.hidden}
+    for bias in config.forget_biases:
+        lstm = lstm_with_forget_bias(2, config.hidden, bias).double()
+        measured, forget_only = cell_gradient_by_lag(lstm, x, readout)
+        curves[f"lstm_bias{bias:g}"] = measured
+        curves[f"forget_only_bias{bias:g}"] = forget_only
+        facts[f"cell_ratio_bias{bias:g}"] = float(measured[-1])
+        facts[f"forget_product_bias{bias:g}"] = float(forget_only[-1])
+        facts[f"sigmoid_of_bias{bias:g}"] = sigmoid(bias)
+        facts[f"sigmoid_of_bias{bias:g}_pow"] = sigmoid(bias) ** last
+    return Result(data={"lag": np.arange(config.seq_len), "curves": curves}, facts=facts)
+
+
+def plot_cell_gradient(result: Result, ax) -> None:
+    lag, curves = result.data["lag"], result.data["curves"]
+    ax.plot(lag, curves["tanh_rnn"], color=plotting.COLORS["grey"], label=r"tanh RNN: $\|\partial L/\partial h_{T-k}\|$")
+    biases = [name.removeprefix("lstm_bias") for name in curves if name.startswith("lstm_bias")]
+    for bias, color in zip(biases, (plotting.COLORS["blue"], plotting.COLORS["green"], plotting.COLORS["orange"])):
+        ax.plot(lag, curves[f"lstm_bias{bias}"], color=color,
+                label=rf"LSTM, forget bias {bias}: $\|\partial L/\partial c_{{T-k}}\|$")
+        ax.plot(lag, curves[f"forget_only_bias{bias}"], color=color, ls=(0, (2, 2)), lw=1.4,
+                label=rf"  product of forget gates alone")
+    plotting.log_axis(ax)
+    ax.set(xlabel="lag $k$ (steps back from the last step $T$)", ylabel="gradient norm, relative to lag 0 (log scale)")
+    ax.legend(loc="lower left", fontsize=8.5)
+
+
+# ---------------------------------------------------------------- figure l07_adding_problem
+KINDS = ("tanh_rnn", "irnn", "lstm", "gru")
+KIND_LABELS = {"tanh_rnn": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU"}
+KIND_COLORS = {"tanh_rnn": "grey", "irnn": "purple", "lstm": "blue", "gru": "green"}
+NOT_REACHED = "not reached"  # the "steps to solve" fact of a model none of whose runs got there
+BASELINE_MSE = 1.0 / 6.0  # Var(a + b) for independent a, b ~ U(0, 1): always predicting the mean, 1
+
+
+@dataclass(frozen=True)
+class AddingConfig:
+    seq_len: int = 100  # T: the first marker lies in the first half, so the gap is up to T - 1 steps
+    hidden: int = 64  # units in every model
+    batch: int = 32  # training sequences per step, fresh every step
+    max_steps: int = 2000  # the same budget of optimiser steps for every model
+    clip: float = 1.0  # gradient-norm clipping threshold, the same for every model
+    # Adam's learning rate per model, each the best of 1e-4, 1e-3, 3e-3 and 1e-2 in our trial runs.
+    learning_rates: tuple[tuple[str, float], ...] = (("tanh_rnn", 1e-3), ("irnn", 1e-3), ("lstm", 1e-2),
+                                                     ("gru", 1e-2))
+    forget_bias: float = 1.0  # the LSTM's initial forget-gate bias
+    seeds: int = 2  # independent runs per model (different initial weights and training data)
+    eval_every: int = 50  # steps between evaluations on the fixed test set
+    n_test: int = 500  # test sequences
+    stop_mse: float = 0.002  # a run stops once its test MSE is this low: the task is solved
+    solved_mse: float = 0.01  # "steps to solve" counts steps until the test MSE first reaches this
+
+    def __post_init__(self) -> None:
+        validation.positive_ints(self, "seq_len", "hidden", "batch", "max_steps", "seeds", "eval_every", "n_test")
+        validation.positive_floats(self, "clip", "stop_mse", "solved_mse")
+        validation.non_empty(self, "learning_rates")
+        if self.seq_len < 4:
+            raise ValueError(f"AddingConfig.seq_len must be at least 4, got {self.seq_len!r}")
+        if self.eval_every > self.max_steps:
+            raise ValueError(f"AddingConfig.eval_every must not exceed max_steps, got {self.eval_every!r}")
+        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
+                or not math.isfinite(self.forget_bias):
+            raise ValueError(f"AddingConfig.forget_bias must be a finite number, got {self.forget_bias!r}")
+        for entry in self.learning_rates:
+            if not (isinstance(entry, tuple) and len(entry) == 2 and entry[0] in KINDS):
+                raise ValueError(f"AddingConfig.learning_rates entries must be (kind, lr) with kind in {KINDS}, "
+                                 f"got {entry!r}")
+            if isinstance(entry[1], bool) or not isinstance(entry[1], (int, float)) or not 0 < entry[1] < 1:
+                raise ValueError(f"AddingConfig.learning_rates: the rate for {entry[0]!r} must lie in (0, 1), "
+                                 f"got {entry[1]!r}")
+        kinds = [kind for kind, _ in self.learning_rates]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError(f"AddingConfig.learning_rates names a model twice: {kinds!r}")
+
+
+def first_step_below(steps: list[int], mse: list[float], threshold: float) -> float:
+    """The first logged step whose test MSE is at most `threshold`; NaN if there is none."""
+    return next((float(s) for s, m in zip(steps, mse) if m <= threshold), float("nan"))
+
+
+def nan_median(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.median(finite)) if finite else float("nan")
+
+
+def compute_adding_problem(config: AddingConfig, rng: np.random.Generator) -> Result:
+    test = adding_batch(config.n_test, config.seq_len, rng)
+    x_ratio = test[0][:32].double()  # sequences for the gradient ratio of the trained models
+    runs, facts = {}, {}
+    for kind, lr in config.learning_rates:
+        runs[kind] = []
+        for seed in range(config.seeds):
+            model = adding_model(kind, config.hidden, config.forget_bias)  # initial weights: torch's seed
+            log = train_adding(model, lr, config.max_steps, config.batch, config.seq_len, config.clip,
+                               config.eval_every, config.stop_mse, test, np.random.default_rng(rng.integers(2**32)))
+            norms = np.array(log["grad_norm"])
+            run = {"seed": seed, "step": log["step"], "test_mse": log["test_mse"], "diverged_at": log["diverged_at"],
+                   "steps_run": len(norms), "clipped_fraction": float(np.mean(norms > config.clip)),
+                   "steps_to_solve": first_step_below(log["step"], log["test_mse"], config.solved_mse),
+                   "final_mse": log["test_mse"][-1]}
+            if log["diverged_at"] is None:
+                core = model.core.double()
+                readout = model.head.weight[0].detach().double()
+                run["ratio_after"] = float(gradient_ratio_by_lag(core, x_ratio, readout)[-1])
+                if kind == "irnn":
+                    W = model.core.weight_hh_l0.detach().numpy()
+                    run["whh_distance_from_identity"] = float(np.linalg.norm(W - np.eye(len(W)), 2))
+                    run["whh_spectral_radius"] = float(np.max(np.abs(np.linalg.eigvals(W))))
+            runs[kind].append(run)
+        done = runs[kind]
+        facts[f"adding_final_mse_{kind}"] = nan_median([r["final_mse"] for r in done])
+        steps_to_solve = nan_median([r["steps_to_solve"] for r in done])
+        facts[f"adding_steps_to_solve_{kind}"] = steps_to_solve if math.isfinite(steps_to_solve) else NOT_REACHED
+        facts[f"adding_solved_runs_{kind}"] = sum(math.isfinite(r["steps_to_solve"]) for r in done)
+        facts[f"adding_diverged_runs_{kind}"] = sum(r["diverged_at"] is not None for r in done)
+        facts[f"adding_clipped_fraction_{kind}"] = float(np.mean([r["clipped_fraction"] for r in done]))
+        facts[f"adding_ratio_after_{kind}"] = nan_median([r.get("ratio_after", float("nan")) for r in done])
+        facts[f"adding_lr_{kind}"] = lr
+    irnn_runs = [r for r in runs.get("irnn", []) if "whh_distance_from_identity" in r]
+    facts["adding_irnn_whh_distance"] = nan_median([r["whh_distance_from_identity"] for r in irnn_runs])
+    facts["adding_irnn_whh_radius"] = nan_median([r["whh_spectral_radius"] for r in irnn_runs])
+    facts.update(
+        adding_baseline_mse=BASELINE_MSE,
+        adding_baseline_mse_test=float(((test[1] - 1.0) ** 2).mean()),
+        adding_seq_len=config.seq_len, adding_hidden=config.hidden, adding_batch=config.batch,
+        adding_max_steps=config.max_steps, adding_clip=config.clip, adding_seeds=config.seeds,
+        adding_eval_every=config.eval_every, adding_n_test=config.n_test, adding_stop_mse=config.stop_mse,
+        adding_solved_mse=config.solved_mse, adding_forget_bias=config.forget_bias,
+    )
+    return Result(data={"runs": runs, "baseline_mse": BASELINE_MSE, "max_steps": config.max_steps}, facts=facts)
+
+
+def plot_adding_problem(result: Result, ax) -> None:
+    for kind, runs in result.data["runs"].items():
+        color = plotting.COLORS[KIND_COLORS[kind]]
+        final = result.facts[f"adding_final_mse_{kind}"]
+        label = f"{KIND_LABELS[kind]} (final MSE {final:.2g})" if math.isfinite(final) else \
+            f"{KIND_LABELS[kind]} (every run diverged)"
+        for run in runs:
+            steps, mse = np.array(run["step"], dtype=float), np.array(run["test_mse"], dtype=float)
+            ok = np.isfinite(mse)
+            ax.plot(steps[ok], mse[ok], color=color, lw=1.3, alpha=0.9, label=label)
+            label = None  # one legend entry per model, however many seeds
+            if run["diverged_at"] is not None:
+                ax.plot(steps[ok][-1:], mse[ok][-1:], marker="x", ms=8, mew=2, color=color, ls="none")
+            elif steps[-1] < result.data["max_steps"]:
+                ax.plot(steps[-1:], mse[-1:], marker="o", ms=4, color=color, ls="none")
+    baseline = result.data["baseline_mse"]
+    ax.axhline(baseline, color=plotting.COLORS["black"], lw=1.0, ls="--", label="always predict 1 (MSE 1/6)")
+    plotting.log_axis(ax)
+    ax.set(xlabel="training step", ylabel="test MSE (log scale)", xlim=(0, result.data["max_steps"] * 1.02))
+    ax.legend(loc="upper right", title="one line per seed; dot: solved, stopped; x: diverged", title_fontsize=8.5)
+
+
+FIGURES = [
+    FigureSpec(
+        name="l07_cell_gradient",
+        compute=compute_cell_gradient,
+        plot=plot_cell_gradient,
+        config=CellGradientConfig(),
+        fast=CellGradientConfig(seq_len=40, hidden=16, batch=4),
+        expected_s=2.0,
+        expected_fast_s=1.0,
+        size=(6.8, 4.2),
+        alt="Gradient norm against lag on a logarithmic axis at initialisation. The tanh RNN's gradient falls "
+        "in a straight line by about twenty orders of magnitude over 99 steps. Through the LSTM's cell state "
+        "it falls far less: by about six orders of magnitude with forget bias 1, and not at all with forget "
+        "bias 3. Dashed curves show the product of the forget gates alone, the additive path; each lies "
+        "below its measured curve, which also includes the paths through the hidden state.",
+    ),
+    FigureSpec(
+        name="l07_adding_problem",
+        compute=compute_adding_problem,
+        plot=plot_adding_problem,
+        config=AddingConfig(),
+        fast=AddingConfig(seq_len=20, hidden=32, max_steps=400, seeds=1, n_test=200),
+        expected_s=110.0,
+        expected_fast_s=5.0,
+        size=(6.8, 4.4),
+        nonfinite_ok=frozenset({"runs", "adding_final_mse_tanh_rnn", "adding_final_mse_irnn",
+                                "adding_final_mse_lstm", "adding_final_mse_gru", "adding_ratio_after_tanh_rnn",
+                                "adding_ratio_after_irnn", "adding_ratio_after_lstm", "adding_ratio_after_gru",
+                                "adding_irnn_whh_distance", "adding_irnn_whh_radius"}),
+        alt="Test mean squared error against training step on a logarithmic axis for the adding problem with "
+        "sequences of 100 steps, two runs per model, and a dashed line at the trivial baseline of 1/6. The "
+        "tanh RNN stays on the baseline for all 2000 steps. The IRNN drops below it within a few hundred "
+        "steps and ends noisy near 0.002 to 0.005. The GRU drops to about 0.002 within about 500 steps, "
+        "the LSTM after a plateau of about 1000 steps.",
+    ),
+]
