@@ -29,6 +29,47 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path = REPO) -> subprocess
     )
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 # Any request to a host other than this machine fails at once (and still shows in request events).
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+
+
+def chromium_executable() -> Path:
+    return Path(os.environ.get("GTT_CHROMIUM", "/usr/bin/chromium"))
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str):
+    """In CI a missing browser is a failure (the tests must run there); locally, a skip that says what to do."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set, so the browser tests must run)", pytrace=False)
+    pytest.skip(f"{reason}: install Debian's Chromium with `apt-get install chromium` "
+                "(or point GTT_CHROMIUM at a Chrome/Chromium binary)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session: Playwright's sync API allows one running instance per thread."""
+    executable = chromium_executable()
+    if not executable.exists():
+        unavailable(f"no Chromium at {executable}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the Python package playwright is not installed (`pip install -e '.[test]'`)")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        except Exception as error:  # noqa: BLE001 - any launch failure means no usable browser
+            unavailable(f"Chromium at {executable} did not start: {error}")
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session")
 def fast_figures(tmp_path_factory) -> Path:
     """Every registered figure, fast preset, computed once into a fresh directory."""

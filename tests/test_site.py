@@ -94,7 +94,7 @@ def scratch_project(tmp_path, fast_figures) -> Path:
     """A copy of the site sources (docs, hooks, config) with the real code linked in, to break safely."""
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("docs", "hooks", "overrides"):
+    for name in ("docs", "hooks", "overrides", "notebooks"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "mkdocs.yml", root)
     for name in ("lessons_code", "node_modules"):
@@ -103,7 +103,8 @@ def scratch_project(tmp_path, fast_figures) -> Path:
 
 
 def build(root: Path, fast_figures: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GTT_PRESET": "fast", "GTT_FIGURES_DIR": str(fast_figures), "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, "GTT_PRESET": "fast", "GTT_FIGURES_DIR": str(fast_figures), "NO_MKDOCS_2_WARNING": "1",
+           "GTT_NOTEBOOK_CACHE": str(REPO / "build")}  # reuse the executed notebooks rather than run them again
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(root / "site")],
                           capture_output=True, text=True, cwd=root, env=env)
 
