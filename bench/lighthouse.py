@@ -115,19 +115,23 @@ def lighthouse_all(runs: list[tuple[str, Path]]) -> list[dict]:
 
 
 def shortfalls(report: dict) -> list[str]:
-    """Each scored audit below 1, with what it found, for every category below 100."""
+    """One line per category below 100: each scored audit below 1, its value and score (with examples
+    of the failing elements outside performance, whose metrics speak for themselves)."""
     lines = []
     for category in report["categories"].values():
         if category["score"] == 1:
             continue
+        parts = []
         for ref in category["auditRefs"]:
             audit = report["audits"][ref["id"]]
             if ref["weight"] > 0 and audit["score"] is not None and audit["score"] < 1:
-                items = audit.get("details", {}).get("items", [])
-                examples = [json.dumps(item.get("node", {}).get("snippet") or item.get("url") or item.get("source") or item)[:160]
-                            for item in items[:2]]
-                lines.append(f"{category['id']}: {ref['id']} ({audit['score']:.2f}) {audit.get('displayValue', '')} "
-                             f"{'; '.join(examples)}".rstrip())
+                value = audit.get("displayValue", "").replace("\xa0", " ")
+                part = f"{ref['id']} {value} ({audit['score']:.2f})".replace("  ", " ")
+                if category["id"] != "performance":
+                    items = audit.get("details", {}).get("items", [])[:2]
+                    part += " e.g. " + "; ".join(str(i.get("node", {}).get("snippet") or i.get("url") or i)[:120] for i in items)
+                parts.append(part)
+        lines.append(f"{category['id']} {round(100 * (category['score'] or 0))}: " + ", ".join(parts))
     return lines
 
 
@@ -174,6 +178,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0,
                         help="serve on this port (with --site: the port of the SITE_URL it was built for)")
     parser.add_argument("--runs", type=int, default=1, help="Lighthouse runs per page; the median run is reported")
+    parser.add_argument("--pages", nargs="+", metavar="PATH",
+                        help="only these pages, as paths below the site root ('' or / for the home page)")
     parser.add_argument("--reports", type=Path, default=REPO / "bench" / "reports" / "lighthouse")
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
@@ -192,6 +198,9 @@ def main() -> None:
                 build_row = f"strict build, {args.preset} preset: {seconds:.1f} s ({figures})"
             print(build_row, file=sys.stderr)
             pages = site_pages(site)
+            if args.pages:
+                wanted = {p.strip("/") + "/" if p.strip("/") else "" for p in args.pages}
+                pages = [p for p in pages if p in wanted] or sys.exit(f"no such pages: {args.pages}")
             names = {page: page.strip("/").replace("/", "_") or "home" for page in pages}
             # Run i of every page before run i + 1 of any, so a burst of load on the host spreads over pages.
             jobs = [(page, base + page, args.reports / f"{names[page]}.{i}.json") for i in range(args.runs) for page in pages]

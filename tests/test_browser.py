@@ -77,6 +77,13 @@ IMAGES_JS = """async () => {
   }));
 }"""
 
+# Interactive figures (the gradient explorer): how many there are, how many started, how many failed.
+WIDGETS_JS = """() => ({
+  widgets: document.querySelectorAll(".md-content .gtt-explorer").length,
+  started: [...document.querySelectorAll(".md-content .gtt-explorer")].filter((w) => w.querySelector("input")).length,
+  failed: document.querySelectorAll(".md-content .gtt-explorer__error").length,
+})"""
+
 MATHS_JS = """async () => {
   await document.fonts.ready;
   const fonts = [...document.fonts].filter((f) => f.family.replace(/"/g, "").startsWith("KaTeX_"));
@@ -173,6 +180,7 @@ class Visit:
     axe: list[dict] = field(default_factory=list)
     figure_contrast: dict[str, tuple[float, float]] = field(default_factory=dict)
     copies: list[dict] = field(default_factory=list)
+    widgets: dict = field(default_factory=dict)
 
 
 class Recorder:
@@ -270,6 +278,7 @@ def visit_every_page(browser, base_url: str, site: Path, palette: str) -> dict[s
         visit.images = page.evaluate(IMAGES_JS)
         visit.maths = page.evaluate(MATHS_JS)
         visit.visible_text = page.evaluate(VISIBLE_TEXT_JS)
+        visit.widgets = page.evaluate(WIDGETS_JS)
         if palette == "dark":
             visit.figure_contrast = figure_contrasts(page)
         page.add_script_tag(content=axe_source)
@@ -353,6 +362,12 @@ def test_maths_is_rendered_and_no_raw_tex_is_visible(visits, site) -> None:
         assert not visit.maths["fontsFailed"], f"{label(visit)}: KaTeX fonts failed: {visit.maths['fontsFailed']}"
         if expected:
             assert visit.maths["fontsLoaded"] > 0, f"{label(visit)}: formulas but no KaTeX font loaded"
+
+
+def test_interactive_figures_start_on_every_page(visits) -> None:
+    for visit in all_visits(visits):
+        w = visit.widgets
+        assert w["failed"] == 0 and w["started"] == w["widgets"], f"{label(visit)}: {w}"
 
 
 def test_each_palette_is_applied(visits) -> None:
@@ -442,16 +457,14 @@ def test_instant_navigation_keeps_maths_outputs_and_widgets_working(context, bas
             katex: document.querySelectorAll('.md-content .katex').length,
             errors: document.querySelectorAll('.katex-error').length,
             outputs: document.querySelectorAll(OUTPUTS).length,
-            widgets: document.querySelectorAll('.md-content .gtt-explorer').length,
-            liveWidgets: document.querySelectorAll('.md-content .gtt-explorer input').length,
-            brokenWidgets: document.querySelectorAll('.md-content .gtt-explorer__error').length,
             visibleOutputs: [...document.querySelectorAll(OUTPUTS)].filter((e) => e.offsetHeight > 0).length,
         })""".replace("OUTPUTS", json.dumps(NOTEBOOK_OUTPUTS)))
         assert counts["katex"] == html.count('class="katex"') and counts["errors"] == 0, (path, counts)
         expected_outputs = len(re.findall(r'class="[^"]*\b(?:gtt-nb-output|jp-OutputArea-output)\b', html))
         assert counts["outputs"] == counts["visibleOutputs"] == expected_outputs, (path, counts)
         # Interactive figures (the gradient explorer) start again on the new page.
-        assert not counts["brokenWidgets"] and (counts["liveWidgets"] > 0 or not counts["widgets"]), (path, counts)
+        widgets = page.evaluate(WIDGETS_JS)
+        assert widgets["failed"] == 0 and widgets["started"] == widgets["widgets"], (path, widgets)
         raw = sorted({m.group(0) for m in RAW_TEX.finditer(page.evaluate(VISIBLE_TEXT_JS))})
         assert not raw, f"/{path} after instant navigation shows raw TeX: {raw}"
 
