@@ -33,7 +33,6 @@ import html
 import json
 import logging
 import os
-import platform
 import posixpath
 import re
 import subprocess
@@ -41,10 +40,10 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlparse
 
+from lessons_code import fingerprint
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
@@ -163,16 +162,6 @@ def standalone_problems(nb: Notebook) -> list[str]:
 # ---------------------------------------------------------------- execution, cached
 
 
-def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for package in VERSIONED:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
-
-
 def cache_root(root: Path) -> Path:
     """Executed notebooks live in ``<cache root>/notebooks/`` (so the site path is the cache path)."""
     override = os.environ.get(CACHE_ENV)
@@ -186,7 +175,7 @@ def cache_dir(root: Path) -> Path:
 def cache_key(nb: Notebook) -> str:
     digest = hashlib.sha256()
     digest.update(nb.ipynb.read_bytes())
-    settings = {"versions": versions(), "kernel": KERNEL, "env": KERNEL_ENV, "limit": HARD_LIMIT_S}
+    settings = {"versions": fingerprint.versions(VERSIONED), "kernel": KERNEL, "env": KERNEL_ENV, "limit": HARD_LIMIT_S}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()
 

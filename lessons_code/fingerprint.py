@@ -19,9 +19,10 @@ VERSIONED_PACKAGES = ("numpy", "torch", "matplotlib")
 STAMP = "stamp.json"
 
 
-def versions() -> dict[str, str]:
+def versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
+    """Python's version and each package's installed version (without importing any of them)."""
     found = {"python": platform.python_version()}
-    for package in VERSIONED_PACKAGES:
+    for package in packages:
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
