@@ -12,6 +12,9 @@ import pytest
 from lessons_code.seeding import configure_torch
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # bench/ is a folder of scripts, not an installed package
+
+from bench.gzip_server import serve  # noqa: E402
 SHARED = REPO.parent / "shared"
 
 
@@ -90,3 +93,21 @@ def fast_site(tmp_path_factory, fast_figures) -> tuple[Path, str]:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return site, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory, fast_figures) -> tuple[Path, str]:
+    """(site dir, base URL): the strict fast build, deployed the way the Pages workflow deploys it.
+
+    The workflow builds with SITE_URL set to the address it serves from. Material's instant navigation
+    depends on that: it only intercepts links to pages listed in sitemap.xml, matched on port and path,
+    so the site is built for the local server's own address, with the figures of the shared fast run.
+    """
+    site = tmp_path_factory.mktemp("site-served")
+    with serve(site) as url:
+        env = {**os.environ, "GTT_PRESET": "fast", "GTT_FIGURES_DIR": str(fast_figures), "SITE_URL": url,
+               "NO_MKDOCS_2_WARNING": "1"}
+        proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                              capture_output=True, text=True, cwd=REPO, env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        yield site, url

@@ -27,10 +27,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).absolute().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # bench/ is not an installed package
 
-from bench.gzip_server import serve  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -128,24 +125,6 @@ AXE_JS = """async (only) => {
 def axe_is_installed() -> None:
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run `npm ci` (axe-core is a devDependency in package.json)")
-
-
-@pytest.fixture(scope="session")
-def served(tmp_path_factory, fast_figures) -> tuple[Path, str]:
-    """(site dir, base URL): the strict fast build, deployed the way the Pages workflow deploys it.
-
-    The workflow builds with SITE_URL set to the address it serves from. Material's instant navigation
-    depends on that: it only intercepts links to pages listed in sitemap.xml, matched on port and path,
-    so the site is built for the local server's own address, with the figures of the shared fast run.
-    """
-    site = tmp_path_factory.mktemp("site-served")
-    with serve(site) as url:
-        env = {**os.environ, "GTT_PRESET": "fast", "GTT_FIGURES_DIR": str(fast_figures), "SITE_URL": url,
-               "NO_MKDOCS_2_WARNING": "1"}
-        proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                              capture_output=True, text=True, cwd=REPO, env=env)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        yield site, url
 
 
 @pytest.fixture(scope="session")

@@ -32,10 +32,7 @@ from lessons_code.l02_repeated_multiplication import jacobian_power_norms
 from lessons_code.l03_activation_functions import gradient_norm_at_lag
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # bench/ is not an installed package
 
-from bench.gzip_server import serve  # noqa: E402
 
 SCRIPT = REPO / "docs" / "javascripts" / "explorer.js"
 PAGE = REPO / "docs" / "explorer.md"
@@ -227,17 +224,8 @@ def chromium(browser):
 
 
 @pytest.fixture(scope="module")
-def site_url(tmp_path_factory, fast_figures):
-    """The strict fast build, served on 127.0.0.1 and built for that address (SITE_URL), as Pages deploys it:
-    Material's instant navigation only intercepts links that match sitemap.xml, port and path included."""
-    site = tmp_path_factory.mktemp("explorer-site")
-    with serve(site) as url:
-        env = {**os.environ, "GTT_PRESET": "fast", "GTT_FIGURES_DIR": str(fast_figures), "SITE_URL": url,
-               "NO_MKDOCS_2_WARNING": "1"}
-        proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                              capture_output=True, text=True, cwd=REPO, env=env)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        yield url
+def site_url(served) -> str:
+    return served[1]  # the session's one served build (tests/conftest.py)
 
 
 def open_page(chromium, url: str, path: str = "explorer/", **context_options):
