@@ -23,6 +23,7 @@ import subprocess
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.maths")
 
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RENDERER = Path(__file__).with_name("katex_render.cjs")
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 ASSET_DIR = "assets/katex"  # inside site_dir; listed in mkdocs.yml's extra_css
+PRELOADED_FONTS = ("KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2")
 
 # pymdownx.arithmatex (generic) wraps inline maths as <span class="arithmatex">\(..\)</span>
 # and display maths as <div class="arithmatex">\[..\]</div>, HTML-escaped.
@@ -97,7 +99,18 @@ def on_post_page(output: str, page, config) -> str:
         pieces += [output[last : match.start()], f'<{tag} class="arithmatex">{markup}</{tag}>']
         last = match.end()
     pieces.append(output[last:])
-    return "".join(pieces)
+    return _preload_fonts("".join(pieces), page)
+
+
+def _preload_fonts(output: str, page) -> str:
+    """Ask for the two fonts nearly every formula uses before the stylesheet asks for them: otherwise the
+    maths is first laid out in a fallback font and moves when KaTeX's arrives (layout shift)."""
+    links = "".join(
+        f'<link rel="preload" href="{get_relative_url(f"{ASSET_DIR}/fonts/{font}", page.url)}" as="font" '
+        'type="font/woff2" crossorigin>'
+        for font in PRELOADED_FONTS
+    )
+    return output.replace("</head>", links + "</head>", 1)
 
 
 def on_post_build(config) -> None:

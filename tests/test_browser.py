@@ -441,7 +441,9 @@ def test_instant_navigation_keeps_maths_outputs_and_widgets_working(context, bas
         assert counts["katex"] == html.count('class="katex"') and counts["errors"] == 0, (path, counts)
         expected_outputs = len(re.findall(r'class="[^"]*\b(?:gtt-nb-output|jp-OutputArea-output)\b', html))
         assert counts["outputs"] == counts["visibleOutputs"] == expected_outputs, (path, counts)
-        # Interactive figures (the gradient explorer) start again on the new page.
+        # Interactive figures (the gradient explorer) start on the new page, their script loaded on the way
+        # if the page before had none.
+        page.wait_for_function(f"() => (({WIDGETS_JS})()).started === (({WIDGETS_JS})()).widgets", timeout=10_000)
         widgets = page.evaluate(WIDGETS_JS)
         assert widgets["failed"] == 0 and widgets["started"] == widgets["widgets"], (path, widgets)
         raw = sorted({m.group(0) for m in RAW_TEX.finditer(page.evaluate(VISIBLE_TEXT_JS))})

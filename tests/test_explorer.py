@@ -228,13 +228,17 @@ def site_url(served) -> str:
     return served[1]  # the session's one served build (tests/conftest.py)
 
 
-def open_page(chromium, url: str, path: str = "explorer/", **context_options):
+def open_page(chromium, url: str, path: str = "explorer/", lazy_check: bool = False, **context_options):
     context = chromium.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(url + path, wait_until="load")
+    if lazy_check:  # far down the page, the explorer is built but computes nothing until it comes into view
+        page.wait_for_selector(".gtt-explorer.gtt-explorer--ready", state="attached")
+        assert page.evaluate("() => document.querySelector('.gtt-explorer').gttExplorer.renders") == 0
+    page.locator(".gtt-explorer").first.scroll_into_view_if_needed()
     page.wait_for_function("() => document.querySelector('.gtt-explorer') && document.querySelector('.gtt-explorer').gttResult")
     return context, page, problems
 
@@ -390,7 +394,7 @@ def test_the_explorer_fits_a_phone(chromium, site_url) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("lesson", ["02-repeated-multiplication/", "03-activation-functions/"])
 def test_lessons_2_and_3_embed_the_explorer(chromium, site_url, lesson: str) -> None:
-    context, page, problems = open_page(chromium, site_url, path=lesson)
+    context, page, problems = open_page(chromium, site_url, path=lesson, lazy_check=True)
     try:
         attributes = page.evaluate("() => ({...document.querySelector('.gtt-explorer').dataset})")
         s = ExplorerSettings(attributes["activation"], attributes["init"], float(attributes["rho"]),
@@ -427,26 +431,5 @@ def test_the_explorer_page_stays_within_its_weight_budget(chromium, site_url) ->
         own = sum(sizes.values()) - search
         assert sizes[site_url + "javascripts/explorer.js"] < 20_000, sizes  # the explorer's own share stays small
         assert own <= PAGE_BUDGET_BYTES, f"the explorer page transfers {own} bytes (budget {PAGE_BUDGET_BYTES}): {sizes}"
-    finally:
-        context.close()
-
-
-@pytest.mark.browser
-def test_first_uses_of_glossary_terms_link_to_their_entries(chromium, site_url) -> None:
-    """docs/javascripts/glossary.js (here because this module has the browser and the served site)."""
-    context, page, problems = open_page(chromium, site_url, path="03-activation-functions/")
-    try:
-        links = page.evaluate("""() => [...document.querySelectorAll('.md-content a.gtt-glossary-link')].map((a) => ({
-            href: a.href, term: a.querySelector('abbr').getAttribute('title').split(': ')[0],
-            inHeading: !!a.closest('h1, h2, h3, h4, h5, h6') }))""")
-        assert len(links) >= 5 and not any(link["inHeading"] for link in links), links
-        anchors = [link["href"].split("#")[1] for link in links]
-        assert len(anchors) == len(set(anchors)), "a term is linked more than once on a page"
-        assert all(link["href"].startswith(site_url + "glossary/#") for link in links), links
-        page.goto(site_url + "glossary/", wait_until="load")
-        ids = set(page.evaluate("() => [...document.querySelectorAll('[id]')].map((e) => e.id)"))
-        assert set(anchors) <= ids, sorted(set(anchors) - ids)
-        assert page.locator("a.gtt-glossary-link").count() == 0  # the glossary does not link to itself
-        assert not problems, problems
     finally:
         context.close()

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from html import unescape
 from pathlib import Path
 
@@ -21,7 +22,6 @@ DOCS = REPO / "docs"
 GLOSSARY = DOCS / "glossary.md"
 ABBREVIATIONS = DOCS / "includes" / "abbreviations.md"
 REFERENCES = DOCS / "references.md"
-GLOSSARY_JS = DOCS / "javascripts" / "glossary.js"
 # The terms issue 9 asks the glossary for, by anchor.
 REQUIRED = {"backpropagation-through-time", "jacobian", "spectral-radius", "singular-value", "saturation",
             "gradient-clipping", "truncated-bptt", "reservoir", "constant-error-carousel", "gate"}
@@ -32,7 +32,7 @@ CITATION = re.compile(r"references\.md#([A-Za-z0-9_-]+)")
 
 
 def anchor(term: str) -> str:
-    """The glossary anchor of a term, as docs/javascripts/glossary.js computes it."""
+    """The glossary anchor of a term, as hooks/glossary.py computes it."""
     return re.sub(r"^-+|-+$", "", re.sub(r"[^a-z0-9]+", "-", term.lower()))
 
 
@@ -56,7 +56,7 @@ def prose(page: Path) -> str:
     """A page's Markdown without code blocks, inline code, HTML tags and macros."""
     text = page.read_text(encoding="utf-8")
     text = re.sub(r"^([ \t]*)(```|~~~).*?^\1\2", "", text, flags=re.M | re.S)
-    text = re.sub(r"`[^`\n]*`|\{\{.*?\}\}|<[^>]+>", " ", text)
+    text = re.sub(r"`[^`\n]*`|\{\{.*?\}\}|</?[A-Za-z][^>]*>", " ", text)  # tags, not "$a < b$"
     return text
 
 
@@ -95,9 +95,52 @@ def test_every_entry_has_a_hover_form_that_some_page_uses() -> None:
         assert used, f"no page uses {heading!r} (forms {by_anchor[a]}): drop the entry or use the term"
 
 
-def test_the_link_script_computes_anchors_the_same_way() -> None:
-    script = GLOSSARY_JS.read_text(encoding="utf-8")
-    assert 'term.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")' in script
+def glossary_hook():
+    sys.path.insert(0, str(REPO / "hooks"))
+    try:
+        import glossary as hook
+    finally:
+        sys.path.pop(0)
+    return hook
+
+
+def test_the_link_hook_computes_anchors_the_same_way() -> None:
+    for term in ["Backpropagation through time", "Truncated BPTT", "Echo state network (ESN)", "Jacobian"]:
+        assert glossary_hook().anchor(term) == anchor(term), term
+
+
+def test_the_link_hook_links_only_first_uses_in_running_text() -> None:
+    jacobian, bptt = '<abbr title="Jacobian: a matrix">{}</abbr>', '<abbr title="BPTT: the chain rule">BPTT</abbr>'
+    html = (f"<h2>The {jacobian.format('Jacobian')}</h2>"
+            f'<div class="admonition"><p class="admonition-title">{bptt}</p><p><code>x</code> {bptt}</p></div>'
+            f"<p>A {jacobian.format('Jacobian')}, then {jacobian.format('Jacobians')} &lt;b&gt; "
+            f'<a href="#x">{bptt}</a></p>')
+    linked = glossary_hook().link_first_uses(html, "../glossary/")
+    assert linked.count('class="gtt-glossary-link"') == 2, linked
+    assert f'<h2>The {jacobian.format("Jacobian")}</h2>' in linked  # not in headings
+    assert f'<p class="admonition-title">{bptt}</p>' in linked  # nor in admonition titles
+    assert f'<code>x</code> <a class="gtt-glossary-link" href="../glossary/#bptt">{bptt}</a>' in linked
+    assert f'<p>A <a class="gtt-glossary-link" href="../glossary/#jacobian">{jacobian.format("Jacobian")}</a>, then' in linked
+    assert "&lt;b&gt;" in linked  # text stays escaped
+
+
+def test_first_uses_of_glossary_terms_link_to_their_entries(fast_site) -> None:
+    site, _ = fast_site
+    ids = set(re.findall(r'\bid="([^"]+)"', (site / "glossary" / "index.html").read_text(encoding="utf-8")))
+    assert 'class="gtt-glossary-link"' not in (site / "glossary" / "index.html").read_text(encoding="utf-8"), \
+        "the glossary does not link to itself"
+    link = re.compile(r'<a class="gtt-glossary-link" href="\.\./glossary/#([a-z0-9-]+)"><abbr title="([^"]+?): ')
+    for name in ["01-backprop-through-time", "03-activation-functions", "07-gates"]:
+        html = (site / name / "index.html").read_text(encoding="utf-8")
+        content = html.split('<article class="md-content__inner md-typeset">', 1)[1].split("</article>", 1)[0]
+        links = link.findall(content)
+        assert len(links) >= 5, f"{name}: {len(links)} glossary links"
+        anchors = [target for target, _ in links]
+        assert len(anchors) == len(set(anchors)), f"{name}: a term is linked more than once"
+        assert all(target == anchor(term) for target, term in links), links
+        assert set(anchors) <= ids, sorted(set(anchors) - ids)
+        for heading in re.findall(r"<h[1-6]\b.*?</h[1-6]>", content, re.S):
+            assert "gtt-glossary-link" not in heading, f"{name}: a glossary link in a heading"
 
 
 def test_the_include_file_is_appended_to_every_page_and_is_no_page() -> None:

@@ -576,6 +576,12 @@
     module.exports = core;
     return;
   }
+  if (global.GTTExplorer && global.GTTExplorer.initAll) {
+    // overrides/main.html puts this script inside the page content, which Material's instant navigation
+    // runs again on every page with an explorer: the copy already loaded starts the new page's explorers.
+    global.GTTExplorer.initAll();
+    return;
+  }
   global.GTTExplorer = core;
 
   // ------------------------------------------------------------------ the page: controls, plots, readout
@@ -662,14 +668,14 @@
       radios(id, "init", "Initialisation of W", INITS, s.init) +
       "</form>" +
       '<div class="gtt-explorer__plots">' +
-      '<figure class="gtt-explorer__plot"><svg class="gtt-explorer__svg" data-plot="norms" role="img"></svg>' +
+      '<figure class="gtt-explorer__plot"><svg class="gtt-explorer__svg" data-plot="norms" role="img" aria-label="Gradient norm against lag, drawn when the explorer comes into view"></svg>' +
       '<figcaption><ul class="gtt-explorer__legend">' +
       legendItem("measured", "measured \u2016\u2202h<sub>T</sub>/\u2202h<sub>T\u2212k</sub>\u2016<sub>2</sub>") +
       legendItem("rho", "\u03c1<sup>k</sup>") +
       legendItem("bound", "bound (\u03b3\u00a0\u03c3<sub>max</sub>(W))<sup>k</sup>") +
       legendItem("lag", "lag k of the spectrum") +
       "</ul></figcaption></figure>" +
-      '<figure class="gtt-explorer__plot"><svg class="gtt-explorer__svg" data-plot="spectrum" role="img"></svg>' +
+      '<figure class="gtt-explorer__plot"><svg class="gtt-explorer__svg" data-plot="spectrum" role="img" aria-label="Singular values of the Jacobian product, drawn when the explorer comes into view"></svg>' +
       '<figcaption><ul class="gtt-explorer__legend">' +
       legendItem("spectrum", "singular values of the k-step product") +
       legendItem("one-step", "one step (k = 1)") +
@@ -701,7 +707,21 @@
     root.classList.add("gtt-explorer--ready");
     root.gttExplorer = inst;
     syncControls(inst);
-    render(inst);
+    frame(inst.normsSvg);
+    frame(inst.spectrumSvg); // the plots take their size now, so drawing them later moves nothing
+    if (typeof IntersectionObserver === "function") {
+      // Lessons embed the explorer far down the page: compute when a reader comes near it, not while
+      // the page loads (the first computation is the longest task on a lesson page).
+      inst.waiting = new IntersectionObserver(function (entries) {
+        if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
+        inst.waiting.disconnect();
+        inst.waiting = null;
+        render(inst);
+      }, { rootMargin: "400px 0px" });
+      inst.waiting.observe(root);
+    } else {
+      render(inst);
+    }
     return inst;
   }
 
@@ -731,7 +751,7 @@
   }
 
   function schedule(inst) {
-    if (inst.frame) return;
+    if (inst.frame || inst.waiting) return; // not drawn yet: it draws once it comes into view
     var raf = global.requestAnimationFrame || function (f) { return setTimeout(f, 16); };
     inst.frame = raf(function () { inst.frame = 0; render(inst); });
   }
@@ -894,6 +914,7 @@
     instances = instances.filter(function (inst) {
       if (document.contains(inst.root)) return true;
       if (inst.observer) inst.observer.disconnect();
+      if (inst.waiting) inst.waiting.disconnect();
       return false;
     });
     var roots = document.querySelectorAll(".gtt-explorer");
@@ -909,12 +930,11 @@
     }
   }
 
-  global.GTTExplorer.instances = function () { return instances.slice(); };
-  if (global.document$ && typeof global.document$.subscribe === "function") {
-    global.document$.subscribe(initAll); // Material's instant navigation swaps pages without reloading scripts
-  } else if (document.readyState === "loading") {
+  core.instances = function () { return instances.slice(); };
+  core.initAll = initAll;
+  if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", initAll);
   } else {
-    initAll();
+    initAll(); // deferred (hooks/page_speed.py): the page is parsed
   }
 })(typeof window !== "undefined" ? window : globalThis);
