@@ -1,0 +1,87 @@
+"""What hooks/page_speed.py, overrides/main.html and hooks/maths.py do to the built pages so that they load fast.
+
+The effect on load times is measured by bench/lighthouse.py, not here; these tests pin the mechanisms: no
+script blocks the parser, the explorer's assets go only where an explorer is, off-screen code blocks know
+their height, the search index leaves out code blocks, and KaTeX's main fonts are preloaded where maths is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"[^>]*>")
+
+
+def pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("index.html") if "search" not in p.parts)
+
+
+def test_no_script_blocks_the_parser(fast_site) -> None:
+    site, _ = fast_site
+    for page in pages(site):
+        html = page.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", html):
+            assert re.search(r"\s(defer|async)\b", tag), f"{page.relative_to(site)}: {tag}"
+        # The lightbox's start-up code calls the deferred scripts, so it waits for them.
+        start = re.search(r'<script id="init-glightbox">(.*?)</script>', html, re.S)
+        if start:
+            assert start.group(1).startswith('document.addEventListener("DOMContentLoaded"'), page
+
+
+def test_the_explorer_and_the_lightbox_load_only_where_they_are_used(fast_site) -> None:
+    site, _ = fast_site
+    with_explorer = set()
+    for page in pages(site):
+        html = page.read_text(encoding="utf-8")
+        name = page.parent.relative_to(site).as_posix()
+        scripts = [src.rsplit("/", 1)[1] for src in SCRIPT_SRC.findall(html)]
+        embeds = 'class="gtt-explorer"' in html
+        assert ("explorer.js" in scripts) == embeds == ("stylesheets/explorer.css" in html), name
+        if embeds:
+            with_explorer.add(name)
+            # Inside the content, which Material's instant navigation runs again on arrival.
+            content = html.split('<div class="md-content"', 1)[1].split('<footer', 1)[0]
+            assert "explorer.js" in content, name
+        has_images = "<img" in html.split('<div class="md-content"', 1)[1].split("<footer", 1)[0]
+        assert ("glightbox.min.js" in scripts) == has_images, name
+    assert with_explorer == {"02-repeated-multiplication", "03-activation-functions", "explorer"}
+
+
+def test_code_blocks_carry_their_number_of_lines(fast_site) -> None:
+    site, _ = fast_site
+    blocks = 0
+    for page in pages(site):
+        html = page.read_text(encoding="utf-8")
+        for style, code in re.findall(
+            r'<div class="[^"]*\bhighlight\b[^"]*" style="--gtt-code-lines: (\d+)">.*?<code[^>]*>(.*?)</code>', html, re.S
+        ):
+            text = unescape(re.sub(r"<[^>]+>", "", code)).rstrip("\n")
+            assert int(style) == len(text.splitlines()), (page.relative_to(site), style, text[:80])
+            blocks += 1
+        every = re.findall(r'<div class="[^"]*\bhighlight\b[^"]*"[^>]*>', html)
+        assert all("--gtt-code-lines" in tag for tag in every), page.relative_to(site)
+    assert blocks > 50
+
+
+def test_the_search_index_keeps_the_prose_and_leaves_out_code_blocks(fast_site) -> None:
+    site, _ = fast_site
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    text = " ".join(doc["text"] for doc in docs)
+    assert "<pre>" not in text
+    assert "clip_grad_norm_" in text and "forget gate" in text.lower() and "clipping" in text.lower()
+
+
+def test_maths_pages_preload_the_two_main_katex_fonts(fast_site) -> None:
+    site, _ = fast_site
+    for page in pages(site):
+        html = page.read_text(encoding="utf-8")
+        head = html.split("</head>", 1)[0]
+        preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin', head)
+        if 'class="katex"' in html:
+            assert [p.rsplit("/", 1)[1] for p in preloads] == ["KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2"], page
+            assert all((page.parent / p).resolve().is_file() for p in preloads), preloads
+        else:
+            assert not preloads, page
