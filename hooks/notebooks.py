@@ -175,7 +175,8 @@ def cache_dir(root: Path) -> Path:
 def cache_key(nb: Notebook) -> str:
     digest = hashlib.sha256()
     digest.update(nb.ipynb.read_bytes())
-    settings = {"versions": fingerprint.versions(VERSIONED), "kernel": KERNEL, "env": KERNEL_ENV, "limit": HARD_LIMIT_S}
+    settings = {"versions": fingerprint.versions(VERSIONED), "kernel": KERNEL, "env": KERNEL_ENV, "limit": HARD_LIMIT_S,
+                "record": 2}  # the .key record's fields: 2 added "left_behind"
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -230,6 +231,8 @@ def execute(nb: Notebook, out_dir: Path) -> float:
             if isinstance(exc, DeadKernelError):
                 reason += "\n" + kernel_log.read_text(errors="replace")[-2000:]
             raise NotebookFailed(f"{rel}: cell {index + 1} (starting {first!r}) failed: {reason}") from None
+        # What the notebook wrote into its working directory (a reader's folder); tests/test_notebooks.py wants none.
+        left_behind = sorted(p.name for p in Path(workdir).iterdir() if p != kernel_log)
     seconds = time.perf_counter() - started_at
     if seconds > HARD_LIMIT_S:
         raise NotebookFailed(f"{rel} ran {seconds:.0f} s, past 3x its {BUDGET_S:.0f} s budget")
@@ -237,7 +240,8 @@ def execute(nb: Notebook, out_dir: Path) -> float:
     text = nbformat.writes(notebook) + "\n"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{nb.name}.ipynb").write_text(text, encoding="utf-8")
-    record = {"key": cache_key(nb), "sha256": hashlib.sha256(text.encode()).hexdigest(), "seconds": round(seconds, 2)}
+    record = {"key": cache_key(nb), "sha256": hashlib.sha256(text.encode()).hexdigest(), "seconds": round(seconds, 2),
+              "left_behind": left_behind}
     (out_dir / f"{nb.name}.key").write_text(json.dumps(record, indent=1) + "\n")  # written last
     return seconds
 
