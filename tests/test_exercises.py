@@ -1,4 +1,4 @@
-"""The exercises at the end of lessons 1-3: complete, their code real, their answers right.
+"""The exercises at the end of every lesson: complete, their code real, their answers right.
 
 Each lesson ends with a section "## Exercises" of 2 to 4 exercises: a question, a hint and a collapsible
 solution. Solution code is embedded from ``lessons_code/exercises/exNN_slug.py``; every number a solution
@@ -10,24 +10,38 @@ pages, solutions included, are also run as a reader pastes them by tests/test_co
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from lessons_code import registry
 from lessons_code.exercises import ex01_backprop_through_time as ex01
 from lessons_code.exercises import ex02_repeated_multiplication as ex02
 from lessons_code.exercises import ex03_activation_functions as ex03
+from lessons_code.exercises import ex04_consequences as ex04
+from lessons_code.exercises import ex05_taming_explosions as ex05
+from lessons_code.exercises import ex06_initialisation as ex06
+from lessons_code.exercises import ex07_gates as ex07
+from lessons_code.exercises import ex08_cheat_sheet as ex08
 from lessons_code.l01_backprop_through_time import ACTIVATIONS, bptt, init_params
 from lessons_code.l03_activation_functions import gradient_norm_at_lag, pascanu_bound, with_sigma_max
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 EXERCISES = REPO / "lessons_code" / "exercises"
-PAGES = {"01-backprop-through-time.md": ex01, "02-repeated-multiplication.md": ex02,
-         "03-activation-functions.md": ex03}
+LESSON_PAGES = sorted(p.name for p in DOCS.glob("[0-9][0-9]-*.md"))
+
+
+def exercise_module(page: str):
+    """lessons_code/exercises/exNN_slug.py for docs/NN-slug.md."""
+    return importlib.import_module(f"lessons_code.exercises.ex{page[:2]}_{page[3:-3].replace('-', '_')}")
+
+
+PAGES = {page: exercise_module(page) for page in LESSON_PAGES}
 SNIPPET = re.compile(r'^\s*--8<-- "([^":]+):([^"]+)"\s*$', re.M)
 SECTION = re.compile(r"^# --8<-- \[start:(\w+)\]$", re.M)
 ANSWER = re.compile(r'<span class="gtt-answer" data-answer="([^"]+)">(.*?)</span>', re.S)
@@ -150,3 +164,163 @@ def test_lesson_3_solutions_say_what_their_code_shows() -> None:
     grid = np.linspace(-6, 6, 240_001)
     assert set(np.unique(ex03.leaky_relu_prime(grid))) == {0.01, 1.0}  # never exactly zero
     np.testing.assert_array_equal(ex03.leaky_relu(grid[grid > 0]), grid[grid > 0])
+
+
+def test_lesson_4_solutions_say_what_their_code_shows() -> None:
+    import math
+
+    import torch
+
+    from lessons_code.l04_consequences import CliffConfig, MemoryConfig, cliff_loss_and_grad, memory_batch, train_memory
+
+    # The solutions hard-code the figures' settings: the test size, and the start, step size and length of the path.
+    assert MemoryConfig().test_size == 4000
+    cliff = CliffConfig()
+    assert (cliff.start, cliff.lr, cliff.descent_steps, cliff.steps, cliff.x0, cliff.target) == ((8.0, -3.0), 1.0, 300, 50, 0.0, 0.7)
+
+    # Exercise 1: the best guess without the key is q = 1/2, at a loss of ln 2.
+    q, best = ex04.best_guess()
+    assert q == pytest.approx(0.5, abs=1e-12) and best == pytest.approx(math.log(2), rel=1e-12)
+    # The page's networks (its training block, then the solution's batch): gap 40 "sits close to" ln 2, gap 2 "near 0".
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    model, _ = train_memory([2, 40], seeds=1, hidden=16, n_distractors=4, steps=100, batch=32, lr=1e-2, rng=rng)
+    memory_batch([2, 40], 1000, 42, 4, rng)  # the page's own test batch comes first
+    x, y = memory_batch([2, 40], 1000, 42, 4, rng)
+    gap_2, gap_40 = ex04.cross_entropy_per_model(model, x, y).tolist()
+    assert gap_2 < 0.05 and abs(gap_40 - math.log(2)) < 0.01
+    # "The simulated guessers agree to within 1 %."
+    simulated = ex04.guessing_accuracies(100_000, 4000, np.random.default_rng(1))
+    assert abs(simulated.std() / math.sqrt(0.25 / 4000) - 1) < 0.01 and abs(simulated.mean() - 0.5) < 1e-3
+
+    # Exercise 2: "a simulation agrees to two decimals".
+    baselines = ex04.adding_baselines(20_000, 100, np.random.default_rng(0))
+    assert abs(baselines["always 1"] - 1 / 6) < 0.005 and abs(baselines["second + 1/2"] - 1 / 12) < 0.005
+
+    # Exercise 3: the closed form is what backpropagation gives, for any w.
+    for w in (3.0, 4.0, 5.0, 8.0, 10.0):
+        _, g_w, g_b = cliff_loss_and_grad(w, -w / 2)
+        closed = ex04.wall_gradient(w)
+        assert closed[0] == pytest.approx(float(g_w), rel=1e-12) and closed[1] == pytest.approx(float(g_b), rel=1e-12)
+    # With the step size that keeps the wall step to 0.1, the path's steps before the jump would be ~1e-17 long.
+    path, grad_norms = ex04.figure_path()
+    jump = int(np.argmax(grad_norms))
+    assert np.median(grad_norms[:jump]) * (0.1 / ex04.wall_norm(8.0)) < 1e-16
+    # The path met the same order of magnitude as the formula, close to the line but not on it.
+    assert 0.5 < grad_norms[jump] / ex04.wall_norm_at_jump() < 2
+    assert 0 < abs(path[jump, 1] + path[jump, 0] / 2) < 1e-4
+
+
+def test_lesson_5_solutions_say_what_their_code_shows() -> None:
+    import math
+
+    import torch
+
+    from lessons_code.l05_taming_explosions import ClipCliffConfig, clip_by_norm, clip_by_value, cosine
+
+    # The solution hard-codes the cliff figure's threshold and headline learning rate.
+    assert (ClipCliffConfig().max_norm, ClipCliffConfig().headline_lr) == (0.1, 30.0)
+
+    # Exercise 1: norm c, the same direction -c (1, 2) / sqrt(5), cosine 1, and lesson 4's tiny step size.
+    g, clipped = ex05.wall_gradient_clipped()
+    assert np.linalg.norm(clipped) == pytest.approx(0.1, rel=1e-12)
+    np.testing.assert_allclose(clipped, -0.1 * np.array([1.0, 2.0]) / math.sqrt(5), rtol=1e-12)
+    assert cosine(g, clipped) == pytest.approx(1.0, abs=1e-12)
+    assert 0.1 / np.linalg.norm(g) == pytest.approx(0.1 / ex04.wall_norm(8.0), rel=1e-12)
+    short = np.array([0.03, -0.04])
+    np.testing.assert_array_equal(clip_by_norm(short, 0.1), short)  # "a gradient shorter than c passes unchanged"
+
+    # Exercise 2: value clipping returns c sign(g); the cosine formula and its bounds.
+    g = ex05.exploding_gradient()
+    np.testing.assert_array_equal(clip_by_value(g, 1.0), np.sign(g))
+    measured = cosine(g, clip_by_value(g, 1.0))
+    assert measured == pytest.approx(ex05.predicted_cosine(g), rel=1e-12)  # "matches it to rounding"
+    assert 1 / math.sqrt(g.size) < measured < 1.01 / math.sqrt(g.size)  # "just above the lower bound"
+    assert cosine(g, clip_by_norm(g, 1.0)) == pytest.approx(1.0, abs=1e-12)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        c = float(rng.uniform(0.1, 2.0))
+        v = rng.choice([-1.0, 1.0], 50) * (c + rng.lognormal(0.0, 3.0, 50))  # every |v_i| above c
+        cos = cosine(v, clip_by_value(v, c))
+        assert cos == pytest.approx(ex05.predicted_cosine(v), rel=1e-12) and 1 / math.sqrt(50) <= cos <= 1 + 1e-12
+    equal = np.array([3.0, -3.0, 3.0])
+    assert cosine(equal, clip_by_value(equal, 1.0)) == pytest.approx(1.0, abs=1e-12)
+
+    # Exercise 3: autograd finds exactly the predicted pattern, and the missing gradients are exactly zero.
+    rnn = torch.nn.RNN(1, 4, batch_first=True, dtype=torch.float64)
+    t = np.arange(16)
+    for k in (1, 2, 5, 6, 8, 16):
+        predicted = (t[None, :] <= t[:, None]) & (t[None, :] // k == t[:, None] // k)
+        np.testing.assert_array_equal(ex05.gradient_reach(rnn, 16, k), predicted)
+        assert ex05.reach_summary(k)[0] == k - 1
+    assert [ex05.reach_summary(k)[1] for k in (5, 6, 8, 16)] == [0, 2, 6, 11]
+
+
+def test_lesson_6_solutions_say_what_their_code_shows() -> None:
+    run = ex06.orthogonal_run()
+    assert np.abs(run["linear"] - 1).max() < 1e-5  # "stays at 1 up to rounding" (a float32 orthogonal matrix)
+    np.testing.assert_allclose(run["with_tanh"], run["autograd"], rtol=1e-10)  # "agree to rounding"
+    # Each step back multiplies the length by a number between the smallest and the largest tanh' of that step.
+    factors = run["with_tanh"][1:] / run["with_tanh"][:-1]
+    d = 1 - run["states"][:0:-1] ** 2  # rows: steps T, T-1, ..., 2, in the order the error passes them
+    assert np.all(factors <= d.max(axis=1) * (1 + 1e-6)) and np.all(factors >= d.min(axis=1) * (1 - 1e-6))
+    assert abs(run["per_step"] - run["mean_tanh_prime"]) < 0.005  # "close to the average tanh'"
+    irnn = ex06.irnn_run()
+    np.testing.assert_allclose(irnn["positive"][1:], irnn["predicted"], rtol=1e-12)  # every lag k >= 1
+    assert irnn["signed"][99] == 0.0  # "exactly 0 at lag 99"
+    assert np.all(np.diff(irnn["signed"]) <= 1e-15)  # "can only fall as the lag grows"
+    rates = ex06.forgetting_run()
+    for rho, rate in rates.items():
+        assert abs(rate["late"] - rho) < 0.02  # the long-run factor is rho, "as predicted"
+        assert rate["early"] < rate["late"] - 0.03  # the first ten steps shrink faster
+        assert abs(rate["early"] - rate["linear_early"]) < 0.02  # "tanh is not the reason"
+    assert rates[0.9]["sigma_max"] > 1.5  # "well above 1"
+
+
+def test_lesson_7_solutions_say_what_their_code_shows() -> None:
+    for f in (0.5, 0.7, ex07.sigmoid(1.0), ex07.sigmoid(3.0), 0.99):
+        k, left = 0, 1.0
+        while left >= 0.01:  # count the multiplications
+            left, k = left * f, k + 1
+        assert ex07.steps_to_one_percent(f) == k, f
+    for steps in (100, 1000):
+        assert ex07.sigmoid(ex07.forget_bias_for(steps)) ** steps == pytest.approx(0.01, rel=1e-9)
+    b = ex07.forget_bias_for(1000)
+    assert math.exp(b) * math.log(100) == pytest.approx(1000, rel=0.01)  # "the span grows like e^b ln 100"
+    runs = ex07.cut_paths_run()
+    for bias, run in runs.items():
+        assert run["gap"] <= 1e-14 * run["scale"], bias  # autograd = the forget gates' product, to rounding
+        assert run["cut"] < run["every_path"], bias  # most of the gradient takes the paths through h
+    assert runs[3.0]["every_path"] > 1  # "with bias 3 they even make it grow"
+    coupled = ex07.coupled_run()
+    assert coupled["gru"] <= 1.0  # "never leaves [-1, 1]"
+    assert coupled["count_100"] == pytest.approx(100, abs=1e-3) and coupled["count_1000"] == pytest.approx(1000, abs=1e-2)
+    mse = ex07.plateau_run()
+    assert mse["nothing"] == pytest.approx(1 / 6, abs=0.005) and mse["later value only"] == pytest.approx(1 / 12, abs=0.003)
+    assert mse["both"] < 1e-10  # "0 up to float32 rounding"
+
+
+def test_lesson_8_solutions_say_what_their_code_shows() -> None:
+    run = ex08.threshold_run()
+    stats = run["twice_median"]
+    assert 1.7 < stats["mean"] / stats["median"] < 2.3  # "about twice the median"
+    assert stats["clipped"] < 0.5 and run["recipe"]["clipped"] < 0.5  # "both act on a minority of steps"
+    big = torch.tensor(run["norms"]) > 2 * stats["median"]
+    assert 0 < big[:25].sum() and big[100:].sum() > big.sum() / 2  # "a few in the very first steps, most in the second half"
+    losses = torch.tensor(run["losses"])
+    assert losses[150:].mean() < 0.7 * losses[25:125].mean()  # "as the loss starts to fall"
+    run = ex08.underflow_run()
+    zeros = run["zeros32"]
+    assert zeros > 0 and torch.all(run["profile32"][:zeros] == 0) and run["profile32"][zeros] > 0  # the first steps
+    assert torch.all(run["profile64"] > 0) and run["decades64"] > 30  # "in float64 none does"
+    assert run["decades_orthogonal"] < 10
+    # The float32 gradient at the first step is not 0; its entries are too small to square.
+    x, _ = ex08.adding_problem(16, 200, torch.Generator().manual_seed(1))
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(2, 32, batch_first=True)
+    state, hidden = None, []
+    for t in range(x.shape[1]):
+        _, state = rnn(x[:, t : t + 1], state)
+        hidden.append(state)
+    first = torch.autograd.grad(hidden[-1][-1].sum(), hidden)[0]
+    assert torch.any(first != 0) and first.abs().max() < run["smallest_square_root"]

@@ -1,4 +1,4 @@
-"""Exercises at the end of lessons 1-3: the code of their solutions, and the answers the pages state.
+"""Exercises at the end of every lesson: the code of their solutions, and the answers the pages state.
 
 One module per lesson, ``exNN_slug.py`` beside ``lNN_slug.py``. Each solution that has code is a section
 between ``--8<--`` markers, embedded in the solution on the page. Like the lesson's own snippets, a section
