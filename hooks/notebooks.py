@@ -28,6 +28,7 @@ Environment: GTT_NOTEBOOK_CACHE=DIR keeps the executed notebooks in DIR/notebook
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -40,7 +41,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 from lessons_code import fingerprint
@@ -281,6 +282,7 @@ def source_url(config, nb: Notebook, action: str = "blob") -> str:
 _notebooks: dict[str, Notebook] = {}  # by site src_uri (notebooks/NAME.ipynb)
 _by_lesson_page: dict[str, Notebook] = {}
 _timings: dict[str, tuple[str, float]] = {}
+_images: dict[str, bytes] = {}  # notebook plots to write, by path in the site
 
 
 def on_config(config):
@@ -301,6 +303,7 @@ def on_pre_build(config) -> None:
     _notebooks.clear()
     _by_lesson_page.clear()
     _timings.clear()
+    _images.clear()
     stale = [nb for nb in found if not cached(nb, out_dir)]
     for nb in found:
         if nb not in stale:
@@ -386,7 +389,10 @@ def on_page_content(content: str, page, config, files) -> str:
         return content
     lesson = _lesson_link(page, files, nb)
     page.edit_url = source_url(config, nb, "edit")  # edit the reviewed .py, not the generated .ipynb
-    body, description = lean_notebook_html(content, nb, _header(config, nb, lesson))
+    images: dict[str, bytes] = {}
+    body, description = lean_notebook_html(content, nb, _header(config, nb, lesson), images)
+    folder = PurePosixPath(page.file.dest_uri).parent
+    _images.update({str(folder / name): data for name, data in images.items()})
     page.meta.setdefault("description", description)
     # Keep notebooks out of the search index: they repeat their lesson's code, and the index is loaded on
     # every first visit (excluding them saves ~17 KB gzip on every page). Search reads meta after this event.
@@ -396,6 +402,9 @@ def on_page_content(content: str, page, config, files) -> str:
 
 def on_post_build(config) -> None:
     site, root = Path(config.site_dir), project_root(config)
+    for path, data in _images.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_bytes(data)
     missing = []
     for nb in _notebooks.values():
         download = site / NOTEBOOK_DIR / nb.name / f"{nb.name}.ipynb"
@@ -471,13 +480,14 @@ def maths_to_arithmatex(fragment: str) -> str:
     return INLINE_MATH.sub(lambda m: f'<span class="arithmatex">\\({m.group(1)}\\)</span>', fragment)
 
 
-def lean_notebook_html(content: str, nb: Notebook, header: str) -> tuple[str, str]:
+def lean_notebook_html(content: str, nb: Notebook, header: str, images: dict[str, bytes]) -> tuple[str, str]:
     """Material-native markup for mkdocs-jupyter's notebook HTML, and a one-sentence page description.
 
     Keeps: markdown cells (headings keep their ids, so the table of contents still works), code cells
     as ``div.language-python.highlight > pre > code`` with the Pygments spans mkdocs-jupyter made,
     stream/text outputs and images (with the alt text from the cell's metadata). Drops everything
-    else mkdocs-jupyter inlined: stylesheets, scripts, CDN loaders, its clipboard widget.
+    else mkdocs-jupyter inlined: stylesheets, scripts, CDN loaders, its clipboard widget. Plots become
+    files beside the page (added to ``images``, {file name: PNG bytes}) rather than inline data.
     """
     import nbformat
     from bs4 import BeautifulSoup
@@ -507,13 +517,13 @@ def lean_notebook_html(content: str, nb: Notebook, header: str) -> tuple[str, st
                 raise PluginError(f"{where}: mkdocs-jupyter rendered no source for this code cell")
             spans = code.decode_contents()
             parts.append(f'<div class="language-python highlight"><pre><code>{spans}</code></pre></div>\n')
-            parts.append(_outputs(cell, src, where))
+            parts.append(_outputs(cell, src, where, images))
     if not header_done:
         parts.insert(1, header)
     return "".join(parts), description
 
 
-def _outputs(cell, src, where: str) -> str:
+def _outputs(cell, src, where: str, images: dict[str, bytes]) -> str:
     pieces = []
     for area in cell.select(".jp-OutputArea-output"):
         image = area.find("img")
@@ -522,8 +532,16 @@ def _outputs(cell, src, where: str) -> str:
             if not alt:
                 raise PluginError(f"{where} draws a figure but has no alt text: give the cell an alt, "
                                   "e.g. `# %% alt=\"What the figure shows\"` in the .py source")
-            # Inline data needs no lazy loading; width and height reserve its box before it is decoded.
-            image.attrs = {"src": image["src"], "alt": alt, "class": "off-glb", **_png_size(image["src"])}
+            # A file of its own, named by its content, rather than ~30-60 KB of base64 in the page: the text
+            # arrives (and paints) sooner, and the plot loads when the reader scrolls to it. Width and
+            # height reserve its box. "off-glb": no lightbox, the plot is already shown at full size.
+            src = image["src"]
+            size = _png_size(src)
+            if size:
+                data = base64.b64decode(src.split(",", 1)[1])
+                src = f"output-{hashlib.sha256(data).hexdigest()[:12]}.png"
+                images[src] = data
+            image.attrs = {"src": src, "alt": alt, "class": "off-glb", "loading": "lazy", "decoding": "async", **size}
             pieces.append(str(image))
         elif area.find("pre") is not None:
             pieces.append(str(area.find("pre")))
@@ -534,7 +552,6 @@ def _outputs(cell, src, where: str) -> str:
 
 def _png_size(src: str) -> dict[str, str]:
     """width/height attributes of an inline PNG, read from its header; none for anything else."""
-    import base64
     import struct
 
     prefix = "data:image/png;base64,"

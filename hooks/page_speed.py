@@ -14,8 +14,8 @@ contentful paint on Lighthouse's mobile preset. Here, after every other plugin h
   it will have: nothing moves when it is drawn;
 - the search index, which every page downloads, leaves out code blocks (a third of its text, 24 KB of
   gzip): readers search the prose, and inline code such as ``clip_grad_norm_`` stays in it;
-- a page without images (glossary, references, the explorer, ...) gets no lightbox at all
-  (``glightbox: false`` in its metadata, which mkdocs-glightbox honours).
+- a page without images to zoom (glossary, references, the explorer, notebooks, whose plots are shown at
+  full size) gets no lightbox at all (``glightbox: false`` in its metadata, which mkdocs-glightbox honours).
 
 The gradient explorer's script and stylesheet are not here: ``overrides/main.html`` adds them only to the
 pages that embed an explorer.
@@ -36,9 +36,10 @@ GLIGHTBOX_START = "init-glightbox"
 CODE_BLOCK = re.compile(r"<pre>.*?</pre>", re.S)
 
 
-@event_priority(100)  # before mkdocs-glightbox decides whether to wrap images and add its assets
+@event_priority(10)  # after hooks/notebooks.py (50), before mkdocs-glightbox (0) wraps images and adds its assets
 def on_page_content(html, page, **_):
-    if "<img" not in html and "glightbox" not in page.meta:
+    zoomable = [tag for tag in re.findall(r"<img\b[^>]*>", html) if "off-glb" not in tag]
+    if not zoomable and "glightbox" not in page.meta:
         page.meta["glightbox"] = False
     return html
 

@@ -30,7 +30,7 @@ def _load_hook():
 hook = _load_hook()
 NOTEBOOKS = hook.discover(REPO)
 IDS = [nb.name for nb in NOTEBOOKS]
-PAGE_WEIGHT_LIMIT = 400_000  # bytes, gzip; the notebook's figures are inline, so they are included
+PAGE_WEIGHT_LIMIT = 400_000  # bytes: the page (gzip) and its plots (PNG files beside it)
 
 
 def repo_url() -> str:
@@ -193,7 +193,8 @@ def test_each_lesson_page_links_to_its_notebook_and_back(fast_site, nb) -> None:
 def test_notebook_page_is_lean_and_renders_maths_with_the_site_katex(fast_site, nb) -> None:
     site, _ = fast_site
     html = notebook_page(site, nb)
-    weight = len(gzip.compress(html.encode(), 9))
+    plots = sum(p.stat().st_size for p in (site / hook.NOTEBOOK_DIR / nb.name).glob("output-*.png"))
+    weight = len(gzip.compress(html.encode(), 9)) + plots
     assert weight <= PAGE_WEIGHT_LIMIT, f"{nb.name}: {weight / 1000:.0f} KB gzip, limit {PAGE_WEIGHT_LIMIT / 1000:.0f} KB"
     styles = re.findall(r"<style\b[^>]*>(.*?)</style>", html, re.S)
     assert max(map(len, styles)) < 3000, "a large stylesheet is inlined (mkdocs-jupyter's JupyterLab CSS?)"
@@ -205,8 +206,14 @@ def test_notebook_page_is_lean_and_renders_maths_with_the_site_katex(fast_site, 
     assert 'class="katex"' in html
     # Code cells are ordinary highlighted blocks, so Material gives them its copy button and palette.
     assert re.search(r'<div class="language-python highlight"(?: style="[^"]*")?><pre><code>', html)
+    # Plots are PNG files beside the page, sized and lazy, not base64 inside it.
     images = re.findall(r"<img [^>]*>", article)
-    assert images and all(re.search(r'alt="[^"]{30,}"', img) for img in images if "data:image" in img)
+    assert images and "data:image" not in html
+    for img in images:
+        src = re.search(r'src="(output-[0-9a-f]{12}\.png)"', img)
+        assert src and (site / hook.NOTEBOOK_DIR / nb.name / src.group(1)).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", img
+        assert re.search(r'alt="[^"]{30,}"', img) and 'loading="lazy"' in img, img
+        assert re.search(r'width="\d+"', img) and re.search(r'height="\d+"', img), img
 
 
 # ---------------------------------------------------------------- a cell that raises stops the build

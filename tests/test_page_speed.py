@@ -7,6 +7,7 @@ their height, the search index leaves out code blocks, and KaTeX's main fonts ar
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from html import unescape
@@ -38,15 +39,16 @@ def test_the_explorer_and_the_lightbox_load_only_where_they_are_used(fast_site) 
         html = page.read_text(encoding="utf-8")
         name = page.parent.relative_to(site).as_posix()
         scripts = [src.rsplit("/", 1)[1] for src in SCRIPT_SRC.findall(html)]
-        embeds = 'class="gtt-explorer"' in html
+        embeds = '<div class="gtt-explorer"' in html
         assert ("explorer.js" in scripts) == embeds == ("stylesheets/explorer.css" in html), name
         if embeds:
             with_explorer.add(name)
             # Inside the content, which Material's instant navigation runs again on arrival.
             content = html.split('<div class="md-content"', 1)[1].split('<footer', 1)[0]
             assert "explorer.js" in content, name
-        has_images = "<img" in html.split('<div class="md-content"', 1)[1].split("<footer", 1)[0]
-        assert ("glightbox.min.js" in scripts) == has_images, name
+        content = html.split('<div class="md-content"', 1)[1].split("<footer", 1)[0]
+        zoomable = [tag for tag in re.findall(r"<img\b[^>]*>", content) if "off-glb" not in tag]
+        assert ("glightbox.min.js" in scripts) == bool(zoomable), name
     assert with_explorer == {"02-repeated-multiplication", "03-activation-functions", "explorer"}
 
 
@@ -85,3 +87,18 @@ def test_maths_pages_preload_the_two_main_katex_fonts(fast_site) -> None:
             assert all((page.parent / p).resolve().is_file() for p in preloads), preloads
         else:
             assert not preloads, page
+
+
+def test_figures_are_small_sized_and_lazy(fast_site) -> None:
+    """Every figure is an SVG of at most 20 KB gzip (the largest publishing figure is ~16 KB), declared with
+    its size so the page does not move when it arrives, and loaded only when the reader scrolls near it."""
+    site, _ = fast_site
+    figures = sorted((site / "figures").glob("*.svg"))
+    assert len(figures) >= 20
+    for svg in figures:
+        size = len(gzip.compress(svg.read_bytes(), 9))
+        assert size <= 20_000, f"{svg.name}: {size / 1000:.1f} KB gzip"
+    for page in pages(site):
+        for tag in re.findall(r'<img\b[^>]*src="[^"]*figures/[^"]+\.svg"[^>]*>', page.read_text(encoding="utf-8")):
+            assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), tag
+            assert 'loading="lazy"' in tag, tag
