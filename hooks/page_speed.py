@@ -14,6 +14,11 @@ contentful paint on Lighthouse's mobile preset. Here, after every other plugin h
   it will have: nothing moves when it is drawn;
 - the search index, which every page downloads, leaves out code blocks (a third of its text, 24 KB of
   gzip): readers search the prose, and inline code such as ``clip_grad_norm_`` stays in it;
+- Material's palette stylesheet loses one rule, ``[data-md-color-switching] *{transition-duration:0s}``:
+  Material's script sets and removes that attribute on ``<body>`` when every page starts, and each time
+  the rule makes the browser restyle the whole page (two full style recalculations of a lesson's ~3,000
+  elements, ~90 ms of main thread on this machine, four times that on Lighthouse's phone). Without it, a
+  palette switch lets the few colour transitions play (0.25 s at most);
 - a page without images to zoom (glossary, references, the explorer, notebooks, whose plots are shown at
   full size) gets no lightbox at all (``glightbox: false`` in its metadata, which mkdocs-glightbox honours).
 
@@ -26,14 +31,21 @@ The HTML is edited with selectolax, the parser mkdocs-glightbox already runs on 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
 from mkdocs.plugins import event_priority
 from selectolax.lexbor import LexborHTMLParser
 
+log = logging.getLogger("mkdocs.hooks.page_speed")
+
 GLIGHTBOX_START = "init-glightbox"
 CODE_BLOCK = re.compile(r"<pre>.*?</pre>", re.S)
+PALETTE_SWITCHING_RULE = (
+    "[data-md-color-switching] *,[data-md-color-switching] :after,[data-md-color-switching] :before"
+    "{transition-duration:0s!important}"
+)
 
 
 @event_priority(10)  # after hooks/notebooks.py (50), before mkdocs-glightbox (0) wraps images and adds its assets
@@ -66,10 +78,16 @@ def on_post_page(output, page, **_):
 
 @event_priority(-100)  # after Material's search plugin has written the index
 def on_post_build(config, **_):
-    index = Path(config["site_dir"]) / "search" / "search_index.json"
-    if not index.is_file():
-        return
-    data = json.loads(index.read_text(encoding="utf-8"))
-    for doc in data["docs"]:
-        doc["text"] = CODE_BLOCK.sub(" ", doc["text"])
-    index.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    site = Path(config["site_dir"])
+    index = site / "search" / "search_index.json"
+    if index.is_file():
+        data = json.loads(index.read_text(encoding="utf-8"))
+        for doc in data["docs"]:
+            doc["text"] = CODE_BLOCK.sub(" ", doc["text"])
+        index.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    for palette in (site / "assets" / "stylesheets").glob("palette.*.min.css"):
+        css = palette.read_text(encoding="utf-8")
+        if PALETTE_SWITCHING_RULE not in css:
+            # A Material upgrade changed the rule: look again at what its palette script does on start.
+            log.warning("page_speed: %s no longer has the rule %s", palette.name, PALETTE_SWITCHING_RULE)
+        palette.write_text(css.replace(PALETTE_SWITCHING_RULE, ""), encoding="utf-8")

@@ -102,3 +102,12 @@ def test_figures_are_small_sized_and_lazy(fast_site) -> None:
         for tag in re.findall(r'<img\b[^>]*src="[^"]*figures/[^"]+\.svg"[^>]*>', page.read_text(encoding="utf-8")):
             assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), tag
             assert 'loading="lazy"' in tag, tag
+
+
+def test_the_palette_stylesheet_no_longer_restyles_every_page_on_start(fast_site) -> None:
+    site, log = fast_site
+    (palette,) = (site / "assets" / "stylesheets").glob("palette.*.min.css")
+    css = palette.read_text(encoding="utf-8")
+    assert "data-md-color-switching" not in css
+    assert "[data-md-color-scheme=slate]" in css  # the rest of the palette is untouched
+    assert "no longer has the rule" not in log
