@@ -7,7 +7,8 @@ const katex = require("katex");
 const readline = require("readline");
 
 const render = ({ tex, display }) => {
-  const options = { displayMode: display, output: "html", strict: "warn", trust: false };
+  // HTML for the eye, hidden MathML for screen readers (KaTeX marks the HTML aria-hidden).
+  const options = { displayMode: display, output: "htmlAndMathml", strict: "warn", trust: false };
   try {
     return [katex.renderToString(tex, { ...options, throwOnError: true }), null];
   } catch (err) {

@@ -8,6 +8,10 @@ a plugin: the two maintained plugins either ship KaTeX 0.15 binaries and start o
 ../shared/notes/build-time-maths.md. The hook is small: pymdownx.arithmatex (generic mode) marks the
 maths, one long-lived node process (hooks/katex_render.cjs, KaTeX pinned in package.json) renders it.
 
+Each formula is KaTeX's HTML, which readers see, plus a hidden MathML copy that screen readers read out
+(KaTeX's default; the HTML alone would be read as a string of glyphs). The copy costs 3-5 KB of gzip per
+lesson and about a third more style work when a page loads; readable maths is worth that.
+
 Search runs before on_post_page, so the search index keeps the readable TeX source.
 """
 

@@ -33,7 +33,7 @@ def test_every_page_has_a_description_and_no_raw_maths(fast_site) -> None:
     for page in pages(site):
         html = page.read_text(encoding="utf-8")
         assert re.search(r'<meta name="description" content="[^"]{30,}"', html), page
-        visible = re.sub(r"<(script|style|pre|code)\b.*?</\1>", "", html, flags=re.S)
+        visible = re.sub(r"<(script|style|pre|code|annotation)\b.*?</\1>", "", html, flags=re.S)  # annotation: MathML's TeX
         for raw in ("$$", "\\(", "\\[", "\\frac", "\\rho"):
             assert raw not in visible, f"unrendered maths {raw!r} in {page.relative_to(site)}"
 
@@ -140,3 +140,13 @@ def test_broken_images_maths_and_links_are_all_reported_and_fail_the_strict_buil
     assert proc.returncode != 0, "the build accepted a page with a broken image, formula and link"
     missing = [complaint for complaint in broken.values() if complaint not in proc.stdout + proc.stderr]
     assert not missing, f"not reported: {missing}\n{proc.stdout + proc.stderr}"
+
+
+def test_every_formula_has_mathml_for_screen_readers(fast_site) -> None:
+    """KaTeX's HTML is hidden from assistive technology; the MathML copy beside it is what gets read out."""
+    site, _ = fast_site
+    html = (site / "02-repeated-multiplication" / "index.html").read_text(encoding="utf-8")
+    formulas = html.count('<span class="katex">') + html.count('<span class="katex-display">')
+    assert formulas > 20
+    assert html.count('<span class="katex-mathml"><math xmlns="http://www.w3.org/1998/Math/MathML"') == \
+        html.count('<span class="katex-html" aria-hidden="true">') == html.count('<span class="katex">')
