@@ -38,7 +38,7 @@ SCRIPT = REPO / "docs" / "javascripts" / "explorer.js"
 PAGE = REPO / "docs" / "explorer.md"
 RELATIVE = 1e-9
 LOG10_TOLERANCE = RELATIVE / math.log(10)  # |log10 a - log10 b| for a relative difference of 1e-9
-PAGE_BUDGET_BYTES = 200_000  # the explorer page, everything it loads, gzip (issue 9)
+PAGE_BUDGET_BYTES = 200 * 1024  # the explorer page, everything it loads, gzip (issue 9; KB of 1024 bytes, as bench/ counts)
 
 # Every activation and initialisation, with growing, level, vanishing and exactly-zero gradients. Saturating
 # networks (tanh, sigmoid) appear only where their gradient does not grow: there the network is chaotic and
@@ -413,10 +413,10 @@ def test_lessons_2_and_3_embed_the_explorer(chromium, site_url, lesson: str) -> 
 
 @pytest.mark.browser
 def test_the_explorer_page_stays_within_its_weight_budget(chromium, site_url) -> None:
-    """Everything a first visit to the page transfers, gzip, against the 200 KB budget.
+    """Everything a first visit to the page transfers, gzip, search index included, against the 200 KB budget.
 
-    The search index is counted apart: the search worker fetches it after the page has loaded, it holds
-    the whole site (so it grows with every lesson, whatever this page does) and is cached for every page.
+    The search index holds the whole site, so it grows with every lesson whatever this page does; it is
+    reported apart to show how much of the budget it takes (hooks/page_speed.py keeps code blocks out of it).
     """
     context = chromium.new_context()
     page = context.new_page()
@@ -428,8 +428,10 @@ def test_the_explorer_page_stays_within_its_weight_budget(chromium, site_url) ->
         page.wait_for_load_state("networkidle")
         sizes = {r.url: r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in requests}
         search = sum(size for url, size in sizes.items() if url.endswith("search_index.json"))
-        own = sum(sizes.values()) - search
+        total = sum(sizes.values())
+        assert search > 0, "the search index was not loaded"
         assert sizes[site_url + "javascripts/explorer.js"] < 20_000, sizes  # the explorer's own share stays small
-        assert own <= PAGE_BUDGET_BYTES, f"the explorer page transfers {own} bytes (budget {PAGE_BUDGET_BYTES}): {sizes}"
+        assert total <= PAGE_BUDGET_BYTES, (f"the explorer page transfers {total} bytes, {search} of them the search "
+                                            f"index (budget {PAGE_BUDGET_BYTES}): {sizes}")
     finally:
         context.close()
