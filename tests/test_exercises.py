@@ -303,7 +303,7 @@ def test_lesson_7_solutions_say_what_their_code_shows() -> None:
 def test_lesson_8_solutions_say_what_their_code_shows() -> None:
     run = ex08.threshold_run()
     stats = run["twice_median"]
-    assert 1.7 < stats["mean"] / stats["median"] < 2.3  # "about twice the median"
+    assert stats["mean"] > 1.5 * stats["median"]  # "the mean sits far above the median"
     assert stats["clipped"] < 0.5 and run["recipe"]["clipped"] < 0.5  # "both act on a minority of steps"
     big = torch.tensor(run["norms"]) > 2 * stats["median"]
     assert 0 < big[:25].sum() and big[100:].sum() > big.sum() / 2  # "a few in the very first steps, most in the second half"
