@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -22,6 +23,20 @@ def pytest_configure(config) -> None:
     import torch  # noqa: F401 - loaded first so configure_torch() pins its threads for every test
 
     configure_torch()
+
+
+def load_hook(name: str):
+    """hooks/NAME.py as a module (the hooks folder is not a package; MkDocs loads its files the same way)."""
+    spec = importlib.util.spec_from_file_location(f"gtt_hook_{name}", REPO / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def built_pages(site: Path) -> list[Path]:
+    """Every page of a built site, as its index.html."""
+    return sorted(site.rglob("index.html"))
 
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:

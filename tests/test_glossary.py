@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import re
-import sys
 from html import unescape
 from pathlib import Path
 
 import pytest
+
+from conftest import load_hook
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -29,6 +30,7 @@ REQUIRED = {"backpropagation-through-time", "jacobian", "spectral-radius", "sing
 KEYS = {"hochreiter1991", "bengio1994", "hochreiter1997", "gers2000", "jaeger2001", "pascanu2013", "cho2014",
         "le2015", "goodfellow2016", "sak2015"}
 CITATION = re.compile(r"references\.md#([A-Za-z0-9_-]+)")
+hook = load_hook("glossary")
 
 
 def anchor(term: str) -> str:
@@ -95,18 +97,9 @@ def test_every_entry_has_a_hover_form_that_some_page_uses() -> None:
         assert used, f"no page uses {heading!r} (forms {by_anchor[a]}): drop the entry or use the term"
 
 
-def glossary_hook():
-    sys.path.insert(0, str(REPO / "hooks"))
-    try:
-        import glossary as hook
-    finally:
-        sys.path.pop(0)
-    return hook
-
-
 def test_the_link_hook_computes_anchors_the_same_way() -> None:
     for term in ["Backpropagation through time", "Truncated BPTT", "Echo state network (ESN)", "Jacobian"]:
-        assert glossary_hook().anchor(term) == anchor(term), term
+        assert hook.anchor(term) == anchor(term), term
 
 
 def test_the_link_hook_links_only_first_uses_in_running_text() -> None:
@@ -115,7 +108,7 @@ def test_the_link_hook_links_only_first_uses_in_running_text() -> None:
             f'<div class="admonition"><p class="admonition-title">{bptt}</p><p><code>x</code> {bptt}</p></div>'
             f"<p>A {jacobian.format('Jacobian')}, then {jacobian.format('Jacobians')} &lt;b&gt; "
             f'<a href="#x">{bptt}</a></p>')
-    linked = glossary_hook().link_first_uses(html, "../glossary/")
+    linked = hook.link_first_uses(html, "../glossary/")
     assert linked.count('class="gtt-glossary-link"') == 2, linked
     assert f'<h2>The {jacobian.format("Jacobian")}</h2>' in linked  # not in headings
     assert f'<p class="admonition-title">{bptt}</p>' in linked  # nor in admonition titles

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import os
 import re
@@ -16,18 +15,9 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, load_hook
 
-
-def _load_hook():
-    spec = importlib.util.spec_from_file_location("gtt_hook_notebooks", REPO / "hooks" / "notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-hook = _load_hook()
+hook = load_hook("notebooks")
 NOTEBOOKS = hook.discover(REPO)
 IDS = [nb.name for nb in NOTEBOOKS]
 PAGE_WEIGHT_LIMIT = 400_000  # bytes: the page (gzip) and its plots (PNG files beside it)

@@ -11,18 +11,16 @@ import gzip
 import json
 import re
 from html import unescape
-from pathlib import Path
+
+from conftest import built_pages
 
 SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"[^>]*>")
 
 
-def pages(site: Path) -> list[Path]:
-    return sorted(p for p in site.rglob("index.html") if "search" not in p.parts)
-
 
 def test_no_script_blocks_the_parser(fast_site) -> None:
     site, _ = fast_site
-    for page in pages(site):
+    for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", html):
             assert re.search(r"\s(defer|async)\b", tag), f"{page.relative_to(site)}: {tag}"
@@ -35,7 +33,7 @@ def test_no_script_blocks_the_parser(fast_site) -> None:
 def test_the_explorer_and_the_lightbox_load_only_where_they_are_used(fast_site) -> None:
     site, _ = fast_site
     with_explorer = set()
-    for page in pages(site):
+    for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         name = page.parent.relative_to(site).as_posix()
         scripts = [src.rsplit("/", 1)[1] for src in SCRIPT_SRC.findall(html)]
@@ -55,7 +53,7 @@ def test_the_explorer_and_the_lightbox_load_only_where_they_are_used(fast_site) 
 def test_code_blocks_carry_their_number_of_lines(fast_site) -> None:
     site, _ = fast_site
     blocks = 0
-    for page in pages(site):
+    for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         for style, code in re.findall(
             r'<div class="[^"]*\bhighlight\b[^"]*" style="--gtt-code-lines: (\d+)">.*?<code[^>]*>(.*?)</code>', html, re.S
@@ -78,7 +76,7 @@ def test_the_search_index_keeps_the_prose_and_leaves_out_code_blocks(fast_site) 
 
 def test_maths_pages_preload_the_two_main_katex_fonts(fast_site) -> None:
     site, _ = fast_site
-    for page in pages(site):
+    for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         head = html.split("</head>", 1)[0]
         preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin', head)
@@ -98,7 +96,7 @@ def test_figures_are_small_sized_and_lazy(fast_site) -> None:
     for svg in figures:
         size = len(gzip.compress(svg.read_bytes(), 9))
         assert size <= 20_000, f"{svg.name}: {size / 1000:.1f} KB gzip"
-    for page in pages(site):
+    for page in built_pages(site):
         for tag in re.findall(r'<img\b[^>]*src="[^"]*figures/[^"]+\.svg"[^>]*>', page.read_text(encoding="utf-8")):
             assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), tag
             assert 'loading="lazy"' in tag, tag

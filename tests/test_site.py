@@ -12,15 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, built_pages
 
 # Tags that make the browser fetch something; <link rel="canonical"> and plain <a> links fetch nothing.
 FETCHING_TAG = re.compile(r"<(?:script|link|img|source|iframe|video|audio)\b[^>]*>", re.I)
 EXTERNAL_URL = re.compile(r'\b(?:src|href|srcset)="(?:https?:)?//', re.I)
 
-
-def pages(site: Path) -> list[Path]:
-    return sorted(p for p in site.rglob("index.html"))
 
 
 def test_strict_build_has_zero_warnings(fast_site) -> None:
@@ -30,7 +27,7 @@ def test_strict_build_has_zero_warnings(fast_site) -> None:
 
 def test_every_page_has_a_description_and_no_raw_maths(fast_site) -> None:
     site, _ = fast_site
-    for page in pages(site):
+    for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         assert re.search(r'<meta name="description" content="[^"]{30,}"', html), page
         visible = re.sub(r"<(script|style|pre|code|annotation)\b.*?</\1>", "", html, flags=re.S)  # annotation: MathML's TeX
@@ -49,7 +46,7 @@ def test_maths_is_katex_html_served_by_the_site_itself(fast_site) -> None:
 
 def test_no_page_loads_anything_from_another_host(fast_site) -> None:
     site, _ = fast_site
-    for page in pages(site):
+    for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         fetches = [tag for tag in FETCHING_TAG.findall(html) if not re.search(r'rel="(canonical|alternate)"', tag)]
         external = [tag for tag in fetches if EXTERNAL_URL.search(tag)]
