@@ -65,7 +65,8 @@ def on_post_page(output, page, **_):
     for block in tree.css("div.highlight"):
         code = block.css_first("pre > code")
         if code is not None:  # docs/stylesheets/extra.css sizes the block from this before drawing it
-            block.attrs["style"] = f"--gtt-code-lines: {len(code.text().rstrip(chr(10)).splitlines()) or 1}"
+            lines = len(code.text().rstrip("\n").splitlines()) or 1
+            block.attrs["style"] = f"--gtt-code-lines: {lines}"
     start = tree.css_first(f"script#{GLIGHTBOX_START}")
     if start is not None:
         deferred = LexborHTMLParser(
@@ -85,9 +86,12 @@ def on_post_build(config, **_):
         for doc in data["docs"]:
             doc["text"] = CODE_BLOCK.sub(" ", doc["text"])
         index.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-    for palette in (site / "assets" / "stylesheets").glob("palette.*.min.css"):
-        css = palette.read_text(encoding="utf-8")
-        if PALETTE_SWITCHING_RULE not in css:
-            # A Material upgrade changed the rule: look again at what its palette script does on start.
-            log.warning("page_speed: %s no longer has the rule %s", palette.name, PALETTE_SWITCHING_RULE)
-        palette.write_text(css.replace(PALETTE_SWITCHING_RULE, ""), encoding="utf-8")
+    for theme_dir in config["theme"].dirs:
+        for source in (Path(theme_dir) / "assets" / "stylesheets").glob("palette.*.min.css"):
+            # Checked in the theme, not the built copy, which a `mkdocs serve --dirty` rebuild may not recopy.
+            if PALETTE_SWITCHING_RULE not in source.read_text(encoding="utf-8"):
+                # A Material upgrade changed the rule: look again at what its palette script does on start.
+                log.warning("page_speed: %s no longer has the rule %s", source.name, PALETTE_SWITCHING_RULE)
+            built = site / "assets" / "stylesheets" / source.name
+            if built.is_file():
+                built.write_text(built.read_text(encoding="utf-8").replace(PALETTE_SWITCHING_RULE, ""), encoding="utf-8")
