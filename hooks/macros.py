@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from lessons_code import paths
+from lessons_code.facts import DEFAULT_FORMAT, format_value
 
 
 class FactError(LookupError):
@@ -38,12 +39,11 @@ def facts_document(figure: str) -> dict:
     return _load(path, path.stat().st_mtime_ns)
 
 
-def format_fact(figure: str, name: str, fmt: str = ".3g") -> str:
+def format_fact(figure: str, name: str, fmt: str = DEFAULT_FORMAT) -> str:
     facts = facts_document(figure)["facts"]
     if name not in facts:
         raise FactError(f"figure {figure!r} has no fact {name!r}; its facts: {', '.join(sorted(facts))}")
-    value = facts[name]
-    return value if isinstance(value, str) else format(value, fmt)
+    return format_value(facts[name], fmt)
 
 
 # Jinja decodes backslash escapes in string literals, so "$\rho$" arrives as CR + "ho" and "\frac"
@@ -62,7 +62,7 @@ def define_env(env) -> None:
         return posixpath.relpath(target, page_dir or ".")
 
     @env.macro
-    def fact(figure: str, name: str, fmt: str = ".3g") -> str:
+    def fact(figure: str, name: str, fmt: str = DEFAULT_FORMAT) -> str:
         return format_fact(figure, name, fmt)
 
     @env.macro
