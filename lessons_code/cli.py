@@ -1,7 +1,8 @@
 """``python -m lessons_code``: the one entry point that seeds, computes, saves and reports figures.
 
     python -m lessons_code list
-    python -m lessons_code figures [--only NAME ...] [--fast] [--force] [--out DIR]
+    python -m lessons_code figures [--only NAME ...] [--fast] [--force] [--out DIR] [--jobs N]
+    python -m lessons_code diff BASE_DIR HEAD_DIR [--out REPORT.md] [--images DIR]   (see diff.py)
 
 Exit codes: 0 all figures up to date, 1 a figure failed (the message names lesson, figure,
 function and cause), 2 bad usage (e.g. an unknown figure name; the valid names are listed).
@@ -27,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     figures.add_argument("--fast", action="store_true", help="use each figure's small 'fast' preset")
     figures.add_argument("--force", action="store_true", help="recompute even if the cache is fresh")
     figures.add_argument("--out", type=Path, help=f"output directory (default: {paths.figures_dir('PRESET')})")
+    figures.add_argument("--jobs", type=int, metavar="N",
+                         help="worker processes for stale figures (default: GTT_JOBS, else 2 on 2+ cores, "
+                         "or 1 when the stale figures are quick)")
+    from lessons_code import diff  # standard library only, like this module
+
+    diff.add_arguments(commands.add_parser("diff", help="compare two figure builds: a Markdown report for review"))
     return parser
 
 
@@ -52,17 +59,23 @@ def _figures(args, figures) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     fingerprint.clear_stamp(out_dir)
     started = time.perf_counter()
-    outcomes = runner.run_figures(figures, out_dir, preset=preset, force=args.force)
+    if args.jobs is not None and args.jobs < 1:
+        print(f"--jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    outcomes = runner.run_figures(figures, out_dir, preset=preset, force=args.force, jobs=args.jobs)
     total = time.perf_counter() - started
 
-    print(f"\n{'figure':<28} {'status':<9} {'seconds':>8}")
+    print(f"\n{'figure':<28} {'status':<9} {'seconds':>8} {'expected':>9}")
     for o in outcomes:
-        print(f"{o.name:<28} {o.status:<9} {o.seconds:>8.2f}")
+        print(f"{o.name:<28} {o.status:<9} {o.seconds:>8.2f} {o.expected:>9.1f}" + ("  slow" if o.slow else ""))
     computed = sum(o.status == "computed" for o in outcomes)
-    print(f"{len(outcomes)} figures, {computed} computed, {total:.2f} s ({preset} preset) -> {out_dir}")
+    print(f"{len(outcomes)} figures, {computed} computed, {total:.2f} s ({preset} preset) "
+          f"-> {out_dir}")
     # Run times vary from run to run, so they live here and not in the (deterministic) facts files.
-    timings = {o.name: {"status": o.status, "seconds": round(o.seconds, 3)} for o in outcomes}
-    (out_dir / "timings.json").write_text(json.dumps({"preset": preset, "figures": timings}, indent=1) + "\n")
+    timings = {o.name: {"status": o.status, "seconds": round(o.seconds, 3), "expected": o.expected, "slow": o.slow}
+               for o in outcomes}
+    (out_dir / "timings.json").write_text(json.dumps({"preset": preset, "total_s": round(total, 3),
+                                                       "figures": timings}, indent=1) + "\n")
 
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
@@ -77,6 +90,10 @@ def _figures(args, figures) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diff":  # reads two builds' files; imports no lesson module
+        from lessons_code import diff
+
+        return diff.run(args)
     try:
         figures = registry.all_figures()
     except Exception as exc:  # noqa: BLE001 - a lesson that fails to import must name itself

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +31,31 @@ def versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
     return found
 
 
+#: CPU features that decide which vector kernels numpy, OpenBLAS/MKL and torch's ATen dispatch to, and the
+#: environment variables that override that choice. Different kernels round differently.
+CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl",
+             "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve")
+CPU_ENV = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "NPY_DISABLE_CPU_FEATURES",
+           "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def cpu_signature() -> dict[str, object]:
+    """The machine's kernel-relevant CPU features and overrides, read without importing numpy or torch."""
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            if line.startswith(("flags", "Features")):
+                flags.update(line.split(":", 1)[1].split())
+                break
+    except OSError:  # not Linux: the machine type stands in for the flags
+        pass
+    return {
+        "machine": platform.machine(),
+        "flags": sorted(flags.intersection(CPU_FLAGS)),
+        "env": {name: os.environ[name] for name in CPU_ENV if name in os.environ},
+    }
+
+
 def package_sources_hash() -> str:
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
@@ -39,7 +65,8 @@ def package_sources_hash() -> str:
 
 def _current(out_dir: Path, preset: str) -> dict:
     keys = {p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out_dir.glob("*.key"))}
-    return {"preset": preset, "sources": package_sources_hash(), "versions": versions(), "keys": keys}
+    return {"preset": preset, "sources": package_sources_hash(), "versions": versions(), "keys": keys,
+            "cpu": cpu_signature(), "threads": os.environ.get("GTT_TORCH_THREADS", "")}
 
 
 def write_stamp(out_dir: Path, preset: str) -> None:

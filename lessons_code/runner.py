@@ -29,22 +29,30 @@ from typing import Any
 
 import numpy as np
 
+from lessons_code import hang_guard as hang_guard_module
 from lessons_code import plotting
-from lessons_code.fingerprint import versions
+from lessons_code.fingerprint import cpu_signature, versions
 from lessons_code.paths import PACKAGE_DIR
 from lessons_code.registry import FigureSpec, Result
-from lessons_code.seeding import configure_torch, seed_everything
+from lessons_code.seeding import configure_torch, seed_everything, torch_threads
 
 #: Bump when the saved format changes, so old cache entries are not reused.
 FORMAT_VERSION = 1
-#: A compute function that runs past this multiple of its expected time fails the build.
-BUDGET_FACTOR = 3.0
 #: Significant digits kept for plotted series in the JSON: plenty for a plot, and stable text.
 DATA_DIGITS = 7
+#: Modules whose code shapes every figure's result or file, whether or not a lesson imports them: the
+#: runner (checks, JSON), seeding (random state, torch threads) and plotting (the SVG writer).
+PIPELINE_MODULES = ("lessons_code.runner", "lessons_code.seeding", "lessons_code.plotting")
 
 
 class FigureError(RuntimeError):
-    """A figure could not be produced; the message names lesson, figure, function and cause."""
+    """A figure could not be produced; the message names lesson, figure, function and cause.
+
+    ``file`` and ``line`` locate the cause in this repository's code where possible (for annotations)."""
+
+    def __init__(self, message: str, figure: str = "", file: str = "", line: int = 0) -> None:
+        super().__init__(message)
+        self.figure, self.file, self.line = figure, file, line
 
 
 # ------------------------------------------------------------------------------ dependencies
@@ -99,14 +107,24 @@ def config_dict(config: Any) -> dict[str, Any]:
 
 
 def cache_key(module: ModuleType, spec: FigureSpec, preset: str) -> str:
+    """Everything that can change a figure's files. Float results depend on more than the code and the
+    versions: on the number of threads a reduction is split over, and on which vector instructions numpy,
+    BLAS and torch's kernels pick for this CPU (a119336 saw float32 facts move in the second digit). Figures
+    always compute with the same fixed thread count (seeding.torch_threads), and the thread count and the CPU
+    signature are part of the key, so a cached figure is only reused where it would come out the same."""
+    sources = dependency_sources(module.__name__)
+    for name in PIPELINE_MODULES:  # their own source only: e.g. the hang guard's wording changes no figure
+        sources[name] = hashlib.sha256(_module_path(name).read_bytes()).hexdigest()
     payload = {
         "format": FORMAT_VERSION,
         "figure": spec.name,
         "preset": preset,
         "seed": spec.seed,
         "config": config_dict(spec.config_for(preset)),
-        "sources": dependency_sources(module.__name__),
+        "sources": dict(sorted(sources.items())),
         "versions": versions(),
+        "threads": torch_threads(),
+        "cpu": cpu_signature(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()
 
@@ -246,15 +264,18 @@ def facts_document(module: ModuleType, spec: FigureSpec, preset: str, result: Re
 
 
 @contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (main thread on Unix; elsewhere the limit is checked afterwards)."""
-    usable = hasattr(signal, "setitimer") and _is_main_thread()
-    if not usable:
+def hang_guard(seconds: float | None, message: str) -> Iterator[None]:
+    """Raise TimeoutError(message) in the block once `seconds` have passed (None: no limit).
+
+    SIGALRM interrupts Python code where it stands, so the traceback shows where it hung. It needs the
+    main thread on Unix; elsewhere the block runs unguarded and the parent's outer guard still applies.
+    """
+    if seconds is None or not (hasattr(signal, "setitimer") and _is_main_thread()):
         yield
         return
 
     def on_alarm(signum, frame):  # noqa: ARG001
-        raise TimeoutError(f"ran past {seconds:.1f} s ({BUDGET_FACTOR:g} x its expected time)")
+        raise TimeoutError(message)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -277,36 +298,90 @@ class Outcome:
     status: str  # "computed", "cached" or "failed"
     seconds: float
     error: str = ""
+    expected: float = 0.0  # the figure's expected run time in this preset
+
+    @property
+    def slow(self) -> bool:
+        return self.status == "computed" and hang_guard_module.is_slow(self.seconds, self.expected)
+
+
+def _where_it_happened(exc: BaseException) -> tuple[str, int]:
+    """(file, line) of the innermost frame in this repository's code, else the innermost frame at all.
+
+    An error raised inside torch or numpy is reported at the lesson line that called them, which is the
+    line a contributor can change; the hang guard's own handler is never the place.
+    """
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.name != "on_alarm"]
+    if not frames:
+        return "?", 0
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(PACKAGE_DIR.parent)
+            and Path(f.filename).name != "runner.py"]
+    frame = (ours or frames)[-1]
+    return frame.filename, frame.lineno or 0
 
 
 def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[bytes, bytes]:
     """Compute, check and draw one figure; return (svg, facts_json). Raises FigureError naming everything."""
     where = f"lesson {spec.lesson}, figure {spec.name}"
     stage, function = "compute", f"{module.__name__}:{spec.compute.__name__}"
-    limit = BUDGET_FACTOR * spec.budget_s(preset)
+    expected = spec.budget_s(preset)
+    limit = hang_guard_module.hang_limit_s(expected)
     try:
-        rng = seed_everything(spec.seed)
-        started = time.perf_counter()
-        with time_limit(limit):
+        with hang_guard(limit, hang_guard_module.hang_message(limit or 0.0, expected)):
+            rng = seed_everything(spec.seed)
             result = spec.compute(spec.config_for(preset), rng)
-        elapsed = time.perf_counter() - started
-        if elapsed > limit:
-            raise TimeoutError(f"took {elapsed:.1f} s, past {limit:.1f} s ({BUDGET_FACTOR:g} x its expected time)")
-        check_result(spec, result)
-        stage, function = "plot", f"{module.__name__}:{spec.plot.__name__}"
-        fig, axes = plotting.new_figure(spec.size, spec.panels)
-        spec.plot(result, axes)
-        svg = plotting.render_svg(fig)
-        stage = "save"
-        document = facts_document(module, spec, preset, result)
-        facts_json = (json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
+            check_result(spec, result)
+            stage, function = "plot", f"{module.__name__}:{spec.plot.__name__}"
+            fig, axes = plotting.new_figure(spec.size, spec.panels)
+            spec.plot(result, axes)
+            svg = plotting.render_svg(fig)
+            stage = "save"
+            document = facts_document(module, spec, preset, result)
+            facts_json = (json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
     except Exception as exc:  # noqa: BLE001 - every failure is re-raised with its full location
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        filename, line = _where_it_happened(exc)
         raise FigureError(
             f"{where}: {stage} function {function} failed: {type(exc).__name__}: {exc} "
-            f"(at {Path(frame.filename).name}:{frame.lineno})"
+            f"(at {Path(filename).name}:{line})",
+            figure=spec.name, file=filename, line=line,
         ) from exc
     return svg, facts_json
+
+
+def _produce_in_worker(name: str, preset: str) -> tuple[str, bytes | str, bytes, float]:
+    """Run in a worker process: ("ok", svg, json, seconds) or ("failed", message, b"", seconds).
+
+    The worker imports the lessons itself (spawned, not forked: a forked copy of a process that has
+    started torch's thread pools can deadlock).
+    """
+    from lessons_code import registry
+
+    module, spec = registry.all_figures()[name]
+    started = time.perf_counter()
+    try:
+        svg, facts_json = produce(module, spec, preset)
+    except FigureError as exc:
+        return "failed", str(exc), b"", time.perf_counter() - started
+    return "ok", svg, facts_json, time.perf_counter() - started
+
+
+def _init_worker() -> None:
+    configure_torch()
+
+
+#: Below this much expected work a single process is faster: each worker starts by importing torch and
+#: every lesson (about 3 s on our machines), which the fast preset's whole run barely exceeds.
+WORTH_A_WORKER_S = 30.0
+
+
+def default_jobs() -> int:
+    """Worker processes for a figures run: GTT_JOBS, else one per core, at most 2 (our machines have 2)."""
+    raw = os.environ.get("GTT_JOBS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"GTT_JOBS must be a whole number >= 1, got {raw!r}")
+        return int(raw)
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def run_figures(
@@ -314,25 +389,101 @@ def run_figures(
     out_dir: Path,
     preset: str = "publish",
     force: bool = False,
+    jobs: int | None = 1,
     log=print,
 ) -> list[Outcome]:
-    """Bring every given figure up to date in `out_dir`. Failures are collected, never left half-written."""
+    """Bring every given figure up to date in `out_dir`. Failures are collected, never left half-written.
+
+    Stale figures are independent of each other, so with jobs > 1 they run in that many worker processes,
+    longest first. Each computes exactly as it would alone (same seed, same thread count), so the files are
+    byte-identical to a serial run; tests/test_pipeline.py checks that. jobs=None picks default_jobs(),
+    or one process when the stale work is too small to pay for starting workers.
+    """
     configure_torch()
-    outcomes = []
+    outcomes: dict[str, Outcome] = {}
+    stale = []
     for name, (module, spec) in figures.items():
         entry = Entry(out_dir, name)
         started = time.perf_counter()
         key = cache_key(module, spec, preset)
         if not force and entry.is_fresh(key):
-            outcomes.append(Outcome(name, "cached", time.perf_counter() - started))
+            outcomes[name] = Outcome(name, "cached", time.perf_counter() - started, expected=spec.budget_s(preset))
             continue
         entry.remove()
-        try:
-            svg, facts_json = produce(module, spec, preset)
-        except FigureError as exc:
-            outcomes.append(Outcome(name, "failed", time.perf_counter() - started, str(exc)))
-            log(f"FAILED {exc}", file=sys.stderr)
-            continue
-        entry.write(key, svg, facts_json)
-        outcomes.append(Outcome(name, "computed", time.perf_counter() - started))
-    return outcomes
+        stale.append((name, key, spec.budget_s(preset)))
+
+    def finish(name: str, key: str, expected: float, status: str, payload, facts_json: bytes, seconds: float):
+        if status == "ok":
+            Entry(out_dir, name).write(key, payload, facts_json)
+            outcome = Outcome(name, "computed", seconds, expected=expected)
+            log(f"computed {name} in {seconds:.1f} s (expected {expected:g} s)", flush=True)
+            if outcome.slow:
+                log(hang_guard_module.slow_note(name, seconds, expected), file=sys.stderr, flush=True)
+        else:
+            outcome = Outcome(name, "failed", seconds, payload, expected=expected)
+            log(f"FAILED {payload}", file=sys.stderr, flush=True)
+        outcomes[name] = outcome
+
+    if jobs is None:
+        # A spawned worker first spends seconds importing torch and the lessons: not worth it for little work.
+        jobs = default_jobs() if sum(expected for _, _, expected in stale) >= WORTH_A_WORKER_S else 1
+    if stale:
+        limits = [hang_guard_module.hang_limit_s(expected) for _, _, expected in stale]
+        longest = None if None in limits else max(limits)
+        log(f"computing {len(stale)} figure(s) in {min(jobs, len(stale))} process(es); hang guard per figure "
+            + ("off" if longest is None else f"up to {longest:.0f} s"), flush=True)
+    if jobs <= 1 or len(stale) <= 1:
+        for name, key, expected in stale:
+            module, spec = figures[name]
+            started = time.perf_counter()
+            try:
+                svg, facts_json = produce(module, spec, preset)
+            except FigureError as exc:
+                finish(name, key, expected, "failed", str(exc), b"", time.perf_counter() - started)
+                continue
+            finish(name, key, expected, "ok", svg, facts_json, time.perf_counter() - started)
+    else:
+        _run_in_workers(stale, preset, jobs, finish)
+    return [outcomes[name] for name in figures]
+
+
+def _run_in_workers(stale, preset: str, jobs: int, finish) -> None:
+    """Longest expected first over `jobs` spawned processes, one figure per free process at a time.
+
+    Each worker's own hang guard names the function that hung. This outer guard (the same limit plus
+    OUTER_GRACE_S, counted from when the figure was handed to a free worker) catches a hang the inner one
+    cannot interrupt, inside C code: it stops the pool and reports every figure still in flight.
+    """
+    import multiprocessing
+
+    queue = sorted(stale, key=lambda item: -item[2])
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes=min(jobs, len(queue)), initializer=_init_worker) as pool:
+        in_flight: dict[str, tuple] = {}
+        while queue or in_flight:
+            while queue and len(in_flight) < jobs:
+                name, key, expected = queue.pop(0)
+                in_flight[name] = (key, expected, time.monotonic(), pool.apply_async(_produce_in_worker, (name, preset)))
+            time.sleep(0.05)
+            for name, (key, expected, _, result) in list(in_flight.items()):
+                if result.ready():
+                    del in_flight[name]
+                    finish(name, key, expected, *result.get())
+            hung = [name for name, (_, expected, handed_over, _) in in_flight.items()
+                    if _outer_limit(expected) is not None and time.monotonic() - handed_over > _outer_limit(expected)]
+            if hung:
+                pool.terminate()
+                for name, (key, expected, _, _) in in_flight.items():
+                    reason = (hang_guard_module.hang_message(hang_guard_module.hang_limit_s(expected), expected)
+                              if name in hung else "stopped unfinished because another figure hung")
+                    finish(name, key, expected, "failed", f"lesson {name.split('_', 1)[0]}, figure {name}: {reason} "
+                           "(its worker process was stopped)", b"", 0.0)
+                for name, key, expected in queue:
+                    finish(name, key, expected, "failed", f"lesson {name.split('_', 1)[0]}, figure {name}: not run, "
+                           "because another figure hung", b"", 0.0)
+                return
+
+
+def _outer_limit(expected: float) -> float | None:
+    inner = hang_guard_module.hang_limit_s(expected)
+    return None if inner is None else inner + hang_guard_module.OUTER_GRACE_S

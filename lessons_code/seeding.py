@@ -8,8 +8,18 @@ import sys
 
 import numpy as np
 
-#: Two cores on our machines and in CI; more threads than cores only adds contention.
-DEFAULT_TORCH_THREADS = 2
+#: Figures always compute with one torch thread. A float32 reduction split over more threads may add in
+#: another order and round differently, so a fixed count keeps results independent of the machine's cores
+#: and of how many figures run side by side; the figures CLI uses the cores by running two figures at once
+#: in separate processes. GTT_TORCH_THREADS overrides it (and is part of every figure's cache key).
+DEFAULT_TORCH_THREADS = 1
+
+
+def torch_threads() -> int:
+    raw = os.environ.get("GTT_TORCH_THREADS", "").strip()
+    if raw and (not raw.isdigit() or int(raw) < 1):
+        raise ValueError(f"GTT_TORCH_THREADS must be a whole number >= 1, got {raw!r}")
+    return int(raw) if raw else DEFAULT_TORCH_THREADS
 
 
 def _torch():
@@ -26,7 +36,7 @@ def configure_torch(threads: int | None = None) -> None:
     if torch is None:
         return
 
-    n = threads or int(os.environ.get("GTT_TORCH_THREADS", DEFAULT_TORCH_THREADS))
+    n = threads or torch_threads()
     torch.set_num_threads(n)
     # Inter-op threads can only be set once per process, before any parallel work has run.
     try:
