@@ -11,7 +11,7 @@ MKDOCS := $(VENV)/bin/mkdocs
 PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -q
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve site site-fast figures figures-fast test bench clean
+.PHONY: install serve site site-fast figures figures-fast test bench clean diff
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -45,6 +45,27 @@ test: install
 
 bench: install
 	$(PY) bench/bench.py
+
+# make diff BASE=main [PRESET=fast]: which figures, facts and quoted sentences this checkout changes
+# against BASE (a branch, tag or commit), in build/diff/report.md, with old/new images in build/diff/images.
+# BASE's figures are built in a git worktree into build/diff/base/PRESET, a cache the next run reuses.
+BASE ?= main
+PRESET ?= publish
+DIFF_DIR := build/diff
+PRESET_FLAG = $(if $(filter fast,$(PRESET)),--fast,)
+diff: install
+	@case "$(PRESET)" in publish|fast) ;; *) echo "PRESET must be publish or fast, got '$(PRESET)'" >&2; exit 2;; esac
+	git worktree remove --force $(DIFF_DIR)/worktree 2>/dev/null || rm -rf $(DIFF_DIR)/worktree
+	git worktree prune
+	git worktree add --detach $(DIFF_DIR)/worktree $(BASE)
+	@# BASE's own code, run with this checkout's environment; its failures are not this change's annotations.
+	cd $(DIFF_DIR)/worktree && env -u GITHUB_ACTIONS PYTHONPATH=. $(CURDIR)/$(PY) -m lessons_code figures \
+		$(PRESET_FLAG) --out $(CURDIR)/$(DIFF_DIR)/base/$(PRESET)
+	git worktree remove --force $(DIFF_DIR)/worktree
+	$(PY) -m lessons_code figures $(PRESET_FLAG) --out build/figures/$(PRESET)
+	$(PY) -m lessons_code diff $(DIFF_DIR)/base/$(PRESET) build/figures/$(PRESET) --out $(DIFF_DIR)/report.md \
+		--images $(DIFF_DIR)/images --base-label "$(BASE) ($$(git rev-parse --short $(BASE)))" --head-label "this checkout"
+	@echo "report: $(DIFF_DIR)/report.md"
 
 clean:
 	rm -rf build site
