@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from lessons_code import fingerprint, paths, registry
+from lessons_code import fingerprint, github, paths, registry
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,6 +82,8 @@ def _figures(args, figures) -> int:
         print(f"\n{len(failed)} figure(s) failed:", file=sys.stderr)
         for o in failed:
             print(f"  {o.error}", file=sys.stderr)
+            if github.on_github_actions():  # on the line that failed, in the pull request's files view
+                print(github.error(o.error, o.file, o.line, f"figure {o.name} failed"), flush=True)
         return 1
     if not args.only:
         fingerprint.write_stamp(out_dir, preset)
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         figures = registry.all_figures()
     except Exception as exc:  # noqa: BLE001 - a lesson that fails to import must name itself
         print(f"could not load the lesson modules: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if github.on_github_actions():
+            print(github.error(f"could not load the lesson modules: {type(exc).__name__}: {exc}", *github.where(exc),
+                               "lesson modules failed to import"), flush=True)
         return 1
     if args.command == "list":
         return _list(figures)

@@ -266,9 +266,9 @@ def _blocks(lines: list[str]) -> list[list[tuple[int, str]]]:
     fence = ""
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
-        if stripped.startswith(LINE_FILLER):  # the rest of an expression that spanned lines
+        if stripped.startswith(LINE_FILLER):  # the rest of a line whose expression spanned lines
             if current:
-                current.append((number, stripped.lstrip(LINE_FILLER)))
+                current.append((number, stripped))
             continue
         opener = _FENCE.match(stripped)
         if fence or opener:
@@ -300,9 +300,9 @@ def _split(block: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """(line, text) of each sentence of a block."""
     text, starts = "", []
     for number, line in block:
-        text += " " if text else ""
+        text += " " if text and not line.startswith(LINE_FILLER) else ""
         starts.append((len(text), number))
-        text += line
+        text += line.lstrip(LINE_FILLER)
     sentences, start = [], 0
     for boundary in _BOUNDARY.finditer(text):
         if text[start:boundary.start() + 1].endswith(_ABBREVIATIONS):

@@ -299,6 +299,8 @@ class Outcome:
     seconds: float
     error: str = ""
     expected: float = 0.0  # the figure's expected run time in this preset
+    file: str = ""  # where a failure happened (FigureError.file/.line), for annotations on the line
+    line: int = 0
 
     @property
     def slow(self) -> bool:
@@ -340,6 +342,9 @@ def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[bytes, b
             facts_json = (json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
     except Exception as exc:  # noqa: BLE001 - every failure is re-raised with its full location
         filename, line = _where_it_happened(exc)
+        if Path(filename).name == "runner.py":  # found by the runner's checks (NaN, a malformed result): the
+            code = (spec.plot if stage == "plot" else spec.compute).__code__  # function that produced it is the place
+            filename, line = code.co_filename, code.co_firstlineno
         raise FigureError(
             f"{where}: {stage} function {function} failed: {type(exc).__name__}: {exc} "
             f"(at {Path(filename).name}:{line})",
@@ -349,7 +354,7 @@ def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[bytes, b
 
 
 def _produce_in_worker(name: str, preset: str) -> tuple[str, bytes | str, bytes, float]:
-    """Run in a worker process: ("ok", svg, json, seconds) or ("failed", message, b"", seconds).
+    """Run in a worker process: ("ok", svg, json, seconds) or ("failed", FigureError, b"", seconds).
 
     The worker imports the lessons itself (spawned, not forked: a forked copy of a process that has
     started torch's thread pools can deadlock).
@@ -360,8 +365,8 @@ def _produce_in_worker(name: str, preset: str) -> tuple[str, bytes | str, bytes,
     started = time.perf_counter()
     try:
         svg, facts_json = produce(module, spec, preset)
-    except FigureError as exc:
-        return "failed", str(exc), b"", time.perf_counter() - started
+    except FigureError as exc:  # pickled with its file and line (BaseException keeps __dict__)
+        return "failed", exc, b"", time.perf_counter() - started
     return "ok", svg, facts_json, time.perf_counter() - started
 
 
@@ -420,7 +425,8 @@ def run_figures(
             if outcome.slow:
                 log(hang_guard_module.slow_note(name, seconds, expected), file=sys.stderr, flush=True)
         else:
-            outcome = Outcome(name, "failed", seconds, payload, expected=expected)
+            outcome = Outcome(name, "failed", seconds, str(payload), expected=expected,
+                              file=getattr(payload, "file", ""), line=getattr(payload, "line", 0))
             log(f"FAILED {payload}", file=sys.stderr, flush=True)
         outcomes[name] = outcome
 
@@ -439,7 +445,7 @@ def run_figures(
             try:
                 svg, facts_json = produce(module, spec, preset)
             except FigureError as exc:
-                finish(name, key, expected, "failed", str(exc), b"", time.perf_counter() - started)
+                finish(name, key, expected, "failed", exc, b"", time.perf_counter() - started)
                 continue
             finish(name, key, expected, "ok", svg, facts_json, time.perf_counter() - started)
     else:
