@@ -50,6 +50,7 @@ bench: install
 # against BASE (a branch, tag or commit), in build/diff/report.md, with old/new images in build/diff/images.
 # BASE's figures are built in a git worktree into build/diff/base/PRESET, a cache the next run reuses.
 BASE ?= main
+BASE_LABEL ?= $(BASE)
 PRESET ?= publish
 DIFF_DIR := build/diff
 PRESET_FLAG = $(if $(filter fast,$(PRESET)),--fast,)
@@ -64,7 +65,7 @@ diff: install
 	git worktree remove --force $(DIFF_DIR)/worktree
 	$(PY) -m lessons_code figures $(PRESET_FLAG) --out build/figures/$(PRESET)
 	$(PY) -m lessons_code diff $(DIFF_DIR)/base/$(PRESET) build/figures/$(PRESET) --out $(DIFF_DIR)/report.md \
-		--images $(DIFF_DIR)/images --base-label "$(BASE) ($$(git rev-parse --short $(BASE)))" --head-label "this checkout"
+		--images $(DIFF_DIR)/images --base-label "$(BASE_LABEL) ($$(git rev-parse --short $(BASE)))" --head-label "this checkout"
 	@echo "report: $(DIFF_DIR)/report.md"
 
 clean:

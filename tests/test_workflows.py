@@ -60,3 +60,52 @@ def test_permissions_are_least_privilege_and_deploys_come_from_main_only() -> No
     assert "pages: write" in deploy and "id-token: write" in deploy
     assert "branches: [main]" in pages and "if: github.ref == 'refs/heads/main'" in deploy
     assert "concurrency:" in pages and "download.pytorch.org/whl/cpu" in pages
+
+
+def _workflow(name: str) -> dict:
+    import yaml  # mkdocs' own dependency
+
+    return yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
+
+
+def _steps(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_the_preview_workflow_is_safe_for_pull_requests_from_forks() -> None:
+    text = re.sub(r"#.*", "", (REPO / ".github" / "workflows" / "preview.yml").read_text())  # without comments
+    preview = _workflow("preview.yml")
+    triggers = preview.get("on", preview.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert set(triggers) == {"pull_request"}, triggers  # never pull_request_target, which runs with write access
+    assert "pull_request_target" not in text and "secrets." not in text
+    assert preview["permissions"] == {"contents": "read"}
+    assert "write" not in text.split("\njobs:")[1] and all("permissions" not in job for job in preview["jobs"].values())
+    uses = [step["uses"].split("@")[0] for step in _steps(preview) if "uses" in step]
+    # main's figure cache is read, never written: restore only, no actions/cache (which saves) or cache/save
+    assert "actions/cache/restore" in uses and "actions/cache" not in uses and "actions/cache/save" not in uses
+    assert all(s["with"]["persist-credentials"] is False for s in _steps(preview) if s.get("uses", "").startswith("actions/checkout@"))
+
+
+def test_the_preview_restores_exactly_the_cache_that_pages_saves_and_reports_it() -> None:
+    def cache_step(workflow: dict, action: str) -> dict:
+        (step,) = [s for s in _steps(workflow) if s.get("uses", "").startswith(f"{action}@")]
+        return step
+    saved = cache_step(_workflow("pages.yml"), "actions/cache")["with"]
+    restored = cache_step(_workflow("preview.yml"), "actions/cache/restore")["with"]
+    for field in ("path", "key", "restore-keys"):
+        assert restored[field] == saved[field], field
+    runs = "\n".join(s.get("run", "") for s in _steps(_workflow("preview.yml")))
+    assert "make diff BASE=HEAD^1" in runs and 'build/diff/report.md >> "$GITHUB_STEP_SUMMARY"' in runs
+    assert "make site" in runs
+    uploads = {s["with"]["name"]: s["with"]["path"] for s in _steps(_workflow("preview.yml"))
+               if s.get("uses", "").startswith("actions/upload-artifact@")}
+    assert uploads.keys() == {"figure-changes", "site-preview"} and "build/diff/images/" in uploads["figure-changes"]
+
+
+def test_an_action_used_by_several_workflows_is_pinned_to_one_commit() -> None:
+    pins: dict[str, set[str]] = {}
+    for workflow in WORKFLOWS:
+        for action, _ in re.findall(r"uses:\s*(\S+)(.*)", workflow.read_text()):
+            repo, sha = action.split("@")
+            pins.setdefault("/".join(repo.split("/")[:2]), set()).add(sha)  # actions/cache/restore is actions/cache
+    assert all(len(shas) == 1 for shas in pins.values()), {k: v for k, v in pins.items() if len(v) > 1}
