@@ -102,19 +102,32 @@ def test_the_link_hook_computes_anchors_the_same_way() -> None:
         assert hook.anchor(term) == anchor(term), term
 
 
-def test_the_link_hook_links_only_first_uses_in_running_text() -> None:
+def test_the_link_hook_marks_and_links_only_first_uses_in_running_text() -> None:
     jacobian, bptt = '<abbr title="Jacobian: a matrix">{}</abbr>', '<abbr title="BPTT: the chain rule">BPTT</abbr>'
     html = (f"<h2>The {jacobian.format('Jacobian')}</h2>"
             f'<div class="admonition"><p class="admonition-title">{bptt}</p><p><code>x</code> {bptt}</p></div>'
             f"<p>A {jacobian.format('Jacobian')}, then {jacobian.format('Jacobians')} &lt;b&gt; "
-            f'<a href="#x">{bptt}</a></p>')
+            f'<a href="#x">{bptt}</a> <abbr title="CPU">CPU</abbr></p>')
     linked = hook.link_first_uses(html, "../glossary/")
     assert linked.count('class="gtt-glossary-link"') == 2, linked
-    assert f'<h2>The {jacobian.format("Jacobian")}</h2>' in linked  # not in headings
-    assert f'<p class="admonition-title">{bptt}</p>' in linked  # nor in admonition titles
-    assert f'<code>x</code> <a class="gtt-glossary-link" href="../glossary/#bptt">{bptt}</a>' in linked
-    assert f'<p>A <a class="gtt-glossary-link" href="../glossary/#jacobian">{jacobian.format("Jacobian")}</a>, then' in linked
+    assert linked.count("<abbr") == 3, linked  # the two first uses, and an abbreviation that is no glossary term
+    assert "<h2>The Jacobian</h2>" in linked  # no mark in headings
+    assert '<p class="admonition-title">BPTT</p>' in linked  # nor in admonition titles
+    assert ('<code>x</code> <a class="gtt-glossary-link" href="../glossary/#bptt" '
+            f'aria-description="BPTT: the chain rule">{bptt}</a>') in linked
+    assert (f'<p>A <a class="gtt-glossary-link" href="../glossary/#jacobian" aria-description="Jacobian: a matrix">'
+            f'{jacobian.format("Jacobian")}</a>, then Jacobians') in linked  # later uses are plain text
+    assert '<a href="#x">BPTT</a>' in linked  # no mark inside another link
+    assert '<abbr title="CPU">CPU</abbr>' in linked
     assert "&lt;b&gt;" in linked  # text stays escaped
+    # On the glossary page itself: the first use keeps its hover mark, with no link to the page it is on.
+    own = hook.link_first_uses(html, None)
+    assert "gtt-glossary-link" not in own and own.count("<abbr") == 3, own
+
+
+def content_of(site, name: str) -> str:
+    html = (site / name / "index.html").read_text(encoding="utf-8")
+    return html.split('<article class="md-content__inner md-typeset">', 1)[1].split("</article>", 1)[0]
 
 
 def test_first_uses_of_glossary_terms_link_to_their_entries(fast_site) -> None:
@@ -122,18 +135,43 @@ def test_first_uses_of_glossary_terms_link_to_their_entries(fast_site) -> None:
     ids = set(re.findall(r'\bid="([^"]+)"', (site / "glossary" / "index.html").read_text(encoding="utf-8")))
     assert 'class="gtt-glossary-link"' not in (site / "glossary" / "index.html").read_text(encoding="utf-8"), \
         "the glossary does not link to itself"
-    link = re.compile(r'<a class="gtt-glossary-link" href="\.\./glossary/#([a-z0-9-]+)"><abbr title="([^"]+?): ')
+    link = re.compile(r'<a class="gtt-glossary-link" href="\.\./glossary/#([a-z0-9-]+)" aria-description="([^"]+)">'
+                      r'<abbr title="([^"]+?)">')
     for name in ["01-backprop-through-time", "03-activation-functions", "07-gates"]:
-        html = (site / name / "index.html").read_text(encoding="utf-8")
-        content = html.split('<article class="md-content__inner md-typeset">', 1)[1].split("</article>", 1)[0]
+        content = content_of(site, name)
         links = link.findall(content)
         assert len(links) >= 5, f"{name}: {len(links)} glossary links"
-        anchors = [target for target, _ in links]
+        anchors = [target for target, _, _ in links]
         assert len(anchors) == len(set(anchors)), f"{name}: a term is linked more than once"
-        assert all(target == anchor(term) for target, term in links), links
+        assert all(target == anchor(title.split(": ", 1)[0]) for target, _, title in links), links
+        assert all(description == title for _, description, title in links), "screen readers get the definition"
         assert set(anchors) <= ids, sorted(set(anchors) - ids)
+
+
+def test_each_term_is_marked_once_per_page_and_never_in_headings(fast_site) -> None:
+    """Lesson 7 used "gate" dozens of times, and its title carried three marks: now one mark per term."""
+    site, _ = fast_site
+    terms = {anchor(term) for _, term, _ in hover_definitions()}
+    lessons = sorted(p.parent.name for p in site.glob("[0-9][0-9]-*/index.html"))
+    assert len(lessons) >= 8
+    for name in lessons + ["glossary", "references", ""]:
+        content = content_of(site, name)
+        marks = [anchor(unescape(t).split(": ", 1)[0]) for t in re.findall(r'<abbr title="([^"]+)">', content)]
+        marks = [m for m in marks if m in terms]
+        assert len(marks) == len(set(marks)), f"/{name}: terms marked more than once: {sorted({m for m in marks if marks.count(m) > 1})}"
         for heading in re.findall(r"<h[1-6]\b.*?</h[1-6]>", content, re.S):
-            assert "gtt-glossary-link" not in heading, f"{name}: a glossary link in a heading"
+            assert "<abbr" not in heading and "gtt-glossary-link" not in heading, f"/{name}: a mark in {heading[:120]}"
+        title = re.search(r"<title>(.*?)</title>", (site / name / "index.html").read_text(encoding="utf-8"), re.S).group(1)
+        assert "<" not in title, title
+    gates = content_of(site, "07-gates")
+    assert gates.count('<abbr title="Gate: ') == 1, "lesson 7 marks 'gate' once"
+    assert re.search(r"\bgates?\b", re.sub(r"<[^>]+>", " ", gates).lower()).group(0)  # the word is still there
+
+
+def test_the_definition_shows_while_the_link_has_keyboard_focus() -> None:
+    css = (REPO / "docs" / "stylesheets" / "extra.css").read_text(encoding="utf-8")
+    rule = re.search(r"a\.gtt-glossary-link:focus-visible > abbr\[title\]::after\s*\{([^}]*)\}", css)
+    assert rule and "content: attr(title)" in rule.group(1), "keyboard users see the definition on focus"
 
 
 def test_the_include_file_is_appended_to_every_page_and_is_no_page() -> None:

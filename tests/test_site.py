@@ -93,7 +93,8 @@ def scratch_project(tmp_path, fast_figures) -> Path:
     root.mkdir()
     for name in ("docs", "hooks", "overrides", "notebooks"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "mkdocs.yml", root)
+    for name in ("mkdocs.yml", "CITATION.cff"):
+        shutil.copy(REPO / name, root)
     for name in ("lessons_code", "node_modules"):
         (root / name).symlink_to(REPO / name)
     return root
