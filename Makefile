@@ -1,25 +1,50 @@
 # Gradients Through Time — the two commands (and a few more).
 #   make serve   install everything into .venv + node_modules, regenerate figures, serve with live reload
 #   make test    install everything, then run the whole test suite
-# Needs: Python 3.11, Node.js 20 + npm, git, make. Nothing else is assumed to be installed.
+# Needs: Python 3.11 (3.11.5 or newer), Node.js 20 or newer + npm, git, make. Nothing else is assumed to be installed.
 
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 MKDOCS := $(VENV)/bin/mkdocs
-# On GitHub Actions torch comes from the PyTorch CPU wheel index in a step of its own (see .github/).
 PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -q
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve site site-fast figures figures-fast test bench clean diff
+.PHONY: install lock serve site site-fast figures figures-fast test bench clean diff
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Python packages come only from the lock files that `make lock` writes, every one pinned with its hashes (pip
+# refuses a file whose hash differs), in three steps:
+#  1. torch alone, from PyTorch's CPU wheel index (PyPI's torch of that version is the CUDA build). A step of
+#     its own because pip asks every index it is given about every package: a machine that cannot reach this
+#     one (it has the wheel on disk instead) would wait out pip's retries for each of the ~110 packages.
+#  2. everything else, runtime and test extra, as wheels only (torch is installed, so pip does not look for it);
+#  3. this project, editable, without dependencies, built by the locked setuptools (nothing downloaded).
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
+LOCKS := requirements/torch.txt requirements/runtime.txt requirements/test.txt
+$(VENV)/.installed: pyproject.toml $(LOCKS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --upgrade pip
-	$(PIP_INSTALL) -e '.[test]'
+	$(PIP_INSTALL) --require-hashes --no-deps --index-url $(TORCH_INDEX) -r requirements/torch.txt
+	$(PIP_INSTALL) --require-hashes --only-binary :all: -r requirements/test.txt
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
+
+# make lock: rewrites the lock files from pyproject.toml with uv (in the test extra), for CPython 3.11 on x86_64
+# Linux: CI's and Pages' platform, and that of torch's CPU wheel. runtime.txt holds what the site needs;
+# test.txt adds the test extra, with the same version of every package the two share; torch.txt is torch
+# alone, for step 1 above. uv keeps every pin that pyproject.toml still allows; `make lock UPGRADE=1` moves
+# the transitive ones to their newest versions. The CPU torch wheel is looked for where pip on this machine
+# is told to find wheels (PIP_FIND_LINKS) if anywhere, else on the torch page of PyTorch's CPU index.
+LOCK_PYTHON := 3.11.5
+TORCH_FIND_LINKS ?= $(or $(PIP_FIND_LINKS),$(TORCH_INDEX)/torch/)
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' \
+	$(addprefix --find-links ,$(TORCH_FIND_LINKS)) $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed
+	$(UV_COMPILE) pyproject.toml -o requirements/runtime.txt
+	$(UV_COMPILE) pyproject.toml --extra test --constraint requirements/runtime.txt -o requirements/test.txt
+	echo torch | $(UV_COMPILE) - --no-deps --constraint requirements/runtime.txt -o requirements/torch.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -48,7 +73,8 @@ bench: install
 
 # make diff BASE=main [PRESET=fast]: which figures, facts and quoted sentences this checkout changes
 # against BASE (a branch, tag or commit), in build/diff/report.md, with old/new images in build/diff/images.
-# BASE's figures are built in a git worktree into build/diff/base/PRESET, a cache the next run reuses.
+# BASE's figures are built in a git worktree into build/diff/base/PRESET, a cache the next run reuses, with
+# this checkout's environment and without GitHub annotations (BASE's failures are not this change's).
 BASE ?= main
 BASE_LABEL ?= $(BASE)
 PRESET ?= publish
@@ -59,7 +85,6 @@ diff: install
 	git worktree remove --force $(DIFF_DIR)/worktree 2>/dev/null || rm -rf $(DIFF_DIR)/worktree
 	git worktree prune
 	git worktree add --detach $(DIFF_DIR)/worktree $(BASE)
-	@# BASE's own code, run with this checkout's environment; its failures are not this change's annotations.
 	cd $(DIFF_DIR)/worktree && env -u GITHUB_ACTIONS PYTHONPATH=. $(CURDIR)/$(PY) -m lessons_code figures \
 		$(PRESET_FLAG) --out $(CURDIR)/$(DIFF_DIR)/base/$(PRESET)
 	git worktree remove --force $(DIFF_DIR)/worktree
