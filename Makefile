@@ -1,7 +1,7 @@
 # Gradients Through Time — the two commands (and a few more).
 #   make serve   install everything into .venv + node_modules, regenerate figures, serve with live reload
 #   make test    install everything, then run the whole test suite
-# Needs: Python 3.11 (3.11.5 or newer), Node.js 20 or newer + npm, git, make. Nothing else is assumed to be installed.
+# Needs: Python 3.11 (3.11.5+), Node.js 20+ with npm, git, make. Nothing else is assumed to be installed.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -15,27 +15,31 @@ export NO_MKDOCS_2_WARNING := 1
 install: $(VENV)/.installed node_modules/.installed
 
 # Python packages come only from the lock files that `make lock` writes, every one pinned with its hashes (pip
-# refuses a file whose hash differs), in three steps:
-#  1. torch alone, from PyTorch's CPU wheel index (PyPI's torch of that version is the CUDA build). A step of
-#     its own because pip asks every index it is given about every package: a machine that cannot reach this
-#     one (it has the wheel on disk instead) would wait out pip's retries for each of the ~110 packages.
-#  2. everything else, runtime and test extra, as wheels only (torch is installed, so pip does not look for it);
-#  3. this project, editable, without dependencies, built by the locked setuptools (nothing downloaded).
+# refuses a file whose hash differs), as wheels (no package's build code runs), in four steps:
+#  1. pip itself, the locked version: step 2 needs a pip (26.1+) that takes hashes from a constraints file.
+#  2. torch alone, from PyTorch's CPU wheel index (PyPI's torch of that version is the CUDA build), with the
+#     version and hashes of runtime.txt. A step of its own because pip asks every index it is given about every
+#     package: a machine that cannot reach this index (it has the wheel on disk) would wait out pip's retries
+#     for each of the ~110 packages.
+#  3. everything else, runtime and test extra (torch is installed, so pip does not look for it);
+#  4. this project, editable, without dependencies, built by the locked setuptools (nothing downloaded).
 TORCH_INDEX := https://download.pytorch.org/whl/cpu
-LOCKS := requirements/torch.txt requirements/runtime.txt requirements/test.txt
+LOCKS := requirements/pip.txt requirements/runtime.txt requirements/test.txt
+PIP_LOCKED := $(PIP_INSTALL) --require-hashes --only-binary :all:
 $(VENV)/.installed: pyproject.toml $(LOCKS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --require-hashes --no-deps --index-url $(TORCH_INDEX) -r requirements/torch.txt
-	$(PIP_INSTALL) --require-hashes --only-binary :all: -r requirements/test.txt
+	$(PIP_LOCKED) --no-deps -r requirements/pip.txt
+	$(PIP_LOCKED) --no-deps --index-url $(TORCH_INDEX) --constraint requirements/runtime.txt torch
+	$(PIP_LOCKED) -r requirements/test.txt
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
 
 # make lock: rewrites the lock files from pyproject.toml with uv (in the test extra), for CPython 3.11 on x86_64
 # Linux: CI's and Pages' platform, and that of torch's CPU wheel. runtime.txt holds what the site needs;
-# test.txt adds the test extra, with the same version of every package the two share; torch.txt is torch
-# alone, for step 1 above. uv keeps every pin that pyproject.toml still allows; `make lock UPGRADE=1` moves
-# the transitive ones to their newest versions. The CPU torch wheel is looked for where pip on this machine
-# is told to find wheels (PIP_FIND_LINKS) if anywhere, else on the torch page of PyTorch's CPU index.
+# test.txt adds the test extra, with the same version of every package the two share; pip.txt is pip. uv keeps
+# every pin that pyproject.toml still allows; `make lock UPGRADE=1` moves the others to their newest versions.
+# The CPU torch wheel is looked for where pip on this machine is told to find wheels (PIP_FIND_LINKS) if
+# anywhere, else on the torch page of PyTorch's CPU index.
 LOCK_PYTHON := 3.11.5
 TORCH_FIND_LINKS ?= $(or $(PIP_FIND_LINKS),$(TORCH_INDEX)/torch/)
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \
@@ -44,7 +48,7 @@ UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-versi
 lock: $(VENV)/.installed
 	$(UV_COMPILE) pyproject.toml -o requirements/runtime.txt
 	$(UV_COMPILE) pyproject.toml --extra test --constraint requirements/runtime.txt -o requirements/test.txt
-	echo torch | $(UV_COMPILE) - --no-deps --constraint requirements/runtime.txt -o requirements/torch.txt
+	echo pip | $(UV_COMPILE) - -o requirements/pip.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
