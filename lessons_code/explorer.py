@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lessons_code.activations import ACTIVATIONS, Activation
+
 # --8<-- [start:imports]
 import numpy as np
 # --8<-- [end:imports]
@@ -56,14 +58,8 @@ def standard_normals(seed, count):
 
 
 # --8<-- [start:weights]
-# name: (phi, phi_prime, gamma), gamma being the largest value phi' takes
-EXPLORER_ACTIVATIONS = {
-    "linear": (lambda a: a, lambda a: np.ones_like(a), 1.0),
-    "tanh": (np.tanh, lambda a: 1.0 - np.tanh(a) ** 2, 1.0),
-    "sigmoid": (lambda a: 0.5 * (1.0 + np.tanh(0.5 * a)),
-                lambda a: 0.25 * (1.0 - np.tanh(0.5 * a) ** 2), 0.25),  # sigma' = sigma (1 - sigma)
-    "relu": (lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(float), 1.0),
-}
+# The chapter's activations (lessons_code/activations.py), plus "linear" for the explorer's baseline.
+EXPLORER_ACTIVATIONS = {"linear": Activation(lambda a: a, np.ones_like, 1.0), **ACTIVATIONS}
 
 
 def initial_matrix(init, n=24, seed=1):

@@ -6,7 +6,8 @@ out by hand in numpy, checks it against ``torch.autograd`` in float64, draws the
 measures how much each time step contributes to the gradient of the shared recurrent weight.
 
 The sections between ``--8<--`` markers are embedded verbatim in ``docs/01-backprop-through-time.md``
-and run, in order, as a reader would paste them: they need numpy, and torch for the autograd check.
+and run, in order, as a reader would paste them (after the ``activations`` section of
+``lessons_code/activations.py``): they need numpy, and torch for the autograd check.
 """
 
 from __future__ import annotations
@@ -14,26 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lessons_code import plotting, validation
+from lessons_code.activations import ACTIVATIONS
 from lessons_code.registry import FigureSpec, Result
 
 # --8<-- [start:imports]
 import numpy as np
 import torch
 # --8<-- [end:imports]
-
-
-# --8<-- [start:activations]
-def sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))  # equal to 1 / (1 + exp(-a)), without overflow warnings
-
-
-# name: (phi, phi_prime), both applied element by element
-ACTIVATIONS = {
-    "tanh": (np.tanh, lambda a: 1.0 - np.tanh(a) ** 2),
-    "sigmoid": (sigmoid, lambda a: sigmoid(a) * (1.0 - sigmoid(a))),
-    "relu": (lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(float)),
-}
-# --8<-- [end:activations]
 
 
 # --8<-- [start:forward]
@@ -51,7 +39,7 @@ def forward(params, xs, h0, activation="tanh"):
     xs has shape (T, n_in); xs[t - 1] is x_t. Returns the pre-activations a and the states h, both of
     shape (T + 1, n_hidden) so that a[t] is a_t and h[t] is h_t (a[0] is unused, h[0] is h0), and y_hat.
     """
-    phi, _ = ACTIVATIONS[activation]
+    phi = ACTIVATIONS[activation].phi
     T, n_hidden = len(xs), len(h0)
     a = np.full((T + 1, n_hidden), np.nan)
     h = np.empty((T + 1, n_hidden))
@@ -76,7 +64,7 @@ def bptt(params, xs, h0, y, activation="tanh"):
     Returns (L, grads, per_step): per_step[t - 1] is time step t's term delta_t h_{t-1}^T in the
     sum that makes up dL/dW_hh.
     """
-    _, phi_prime = ACTIVATIONS[activation]
+    phi_prime = ACTIVATIONS[activation].prime
     a, h, y_hat = forward(params, xs, h0, activation)
     T = len(xs)
     err = y_hat - y  # dL/dy_hat

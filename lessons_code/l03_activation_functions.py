@@ -15,42 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lessons_code import plotting, validation
+from lessons_code.activations import ACTIVATIONS, relu, relu_prime, sigmoid_prime, tanh_prime
 from lessons_code.registry import FigureSpec, Result
 
 # --8<-- [start:imports]
 import numpy as np
 # --8<-- [end:imports]
-
-
-# --8<-- [start:derivatives]
-def sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))  # equal to 1 / (1 + exp(-a)), without overflow warnings
-
-
-def sigmoid_prime(a):
-    s = sigmoid(a)
-    return s * (1.0 - s)
-
-
-def tanh_prime(a):
-    return 1.0 - np.tanh(a) ** 2
-
-
-def relu(a):
-    return np.maximum(a, 0.0)
-
-
-def relu_prime(a):
-    return np.where(a > 0, 1.0, 0.0)  # 1 where the unit is active, else 0 (PyTorch also uses 0 at a = 0)
-
-
-# name: (phi, phi_prime, gamma), where gamma is the largest value phi' ever takes
-ACTIVATIONS = {
-    "sigmoid": (sigmoid, sigmoid_prime, 0.25),
-    "tanh": (np.tanh, tanh_prime, 1.0),
-    "relu": (relu, relu_prime, 1.0),
-}
-# --8<-- [end:derivatives]
 
 
 # --8<-- [start:lag_norm]
@@ -200,7 +170,7 @@ def compute_regimes(config: RegimesConfig, rng: np.random.Generator) -> Result:
     inputs = [config.input_std * rng.standard_normal((steps, n)) for _ in range(config.n_trials)]
     data, facts = {}, {}
     for name in config.activations:
-        gamma = ACTIVATIONS[name][2]
+        gamma = ACTIVATIONS[name].gamma
         sigmas = factors / gamma
         norms = np.array([[gradient_norm_at_lag(with_sigma_max(D, s), name, x, config.lag)
                            for D, x in zip(directions, inputs)] for s in sigmas])  # (n_scales, n_trials)

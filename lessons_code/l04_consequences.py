@@ -19,7 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lessons_code import plotting, validation
+from lessons_code.activations import sigmoid
+from lessons_code.models import StackedRNN, irnn, tanh_rnn
 from lessons_code.registry import FigureSpec, Result
+from lessons_code.tasks import ADDING_BASELINE_MSE, adding_problem, cliff_descent, cliff_loss_and_grad, memory_batch
+from lessons_code.training import train
 
 # --8<-- [start:imports]
 import math
@@ -27,79 +31,6 @@ import math
 import numpy as np
 import torch
 # --8<-- [end:imports]
-
-
-# --8<-- [start:task]
-def memory_batch(gaps, n, length, n_distractors, rng):
-    """One batch of the memory task for each gap in `gaps`.
-
-    A sequence holds a key (token 0 or 1), then `gap` distractor tokens drawn at random, then a
-    query token; the answer, asked for at the query, is the key. Shorter sequences are padded at the
-    front with all-zero inputs, so every gap shares one `length` (at least max(gaps) + 2).
-    Returns inputs x of shape (len(gaps), n, length, vocab), one-hot, and the keys y of shape
-    (len(gaps), n). Vocabulary: 0-1 keys, then the distractors, then the query token.
-    """
-    gaps = np.asarray(gaps)
-    if length < gaps.max() + 2:
-        raise ValueError(f"length must be at least max(gaps) + 2 = {gaps.max() + 2}, got {length}")
-    vocab = 2 + n_distractors + 1
-    keys = rng.integers(0, 2, size=(len(gaps), n))
-    tokens = rng.integers(2, 2 + n_distractors, size=(len(gaps), n, length))
-    t = np.arange(length)
-    key_at = (length - gaps - 2)[:, None, None]  # where each gap's key sits
-    tokens = np.where(t < key_at, vocab, tokens)  # padding: index `vocab` is the all-zero row
-    tokens = np.where(t == key_at, keys[:, :, None], tokens)
-    tokens[:, :, -1] = vocab - 1  # the query
-    one_hot = np.vstack([np.eye(vocab), np.zeros((1, vocab))]).astype(np.float32)
-    return torch.from_numpy(one_hot[tokens]), torch.from_numpy(keys)
-# --8<-- [end:task]
-
-
-# --8<-- [start:stacked]
-class StackedRNN(torch.nn.Module):
-    """`n_models` independent one-layer RNNs, each with its own linear readout, stepped together.
-
-    Model g computes h_t = phi(W_ih[g] x_t + W_hh[g] h_{t-1} + b[g]) with phi = tanh or ReLU, the
-    recurrence of torch.nn.RNN, and reads out W_out[g] h_T + b_out[g] at the last step. Stacking the
-    models on a leading axis lets one training loop train many seeds or settings at once; no model
-    sees another's weights or data. init="default" draws weights like nn.RNN (uniform in +-1/sqrt(H));
-    init="identity" is the IRNN of Le et al. (2015): W_hh = I, small input weights, zero biases.
-    """
-
-    def __init__(self, n_models, n_in, hidden, n_out, nonlinearity="tanh", init="default"):
-        super().__init__()
-        self.phi = {"tanh": torch.tanh, "relu": torch.relu}[nonlinearity]
-        bound = 1 / math.sqrt(hidden)
-
-        def uniform(*shape):
-            return torch.nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
-
-        self.W_ih, self.W_hh = uniform(n_models, hidden, n_in), uniform(n_models, hidden, hidden)
-        self.b, self.W_out, self.b_out = uniform(n_models, 1, hidden), uniform(n_models, n_out, hidden), uniform(n_models, 1, n_out)
-        if init == "identity":
-            with torch.no_grad():
-                self.W_hh.copy_(torch.eye(hidden).expand(n_models, hidden, hidden))
-                self.W_ih.normal_(0.0, 1e-3)
-                self.W_out.normal_(0.0, 1e-3)
-                self.b.zero_()
-                self.b_out.zero_()
-
-    def states(self, x, keep_all=True):
-        """Hidden states for inputs x of shape (n_models, batch, T, n_in): all of h_1..h_T, shape
-        (n_models, batch, T, hidden), or with keep_all=False only h_T (less memory for large batches)."""
-        drive = torch.einsum("gbti,ghi->gbth", x, self.W_ih) + self.b[:, None]
-        h = torch.zeros(x.shape[0], x.shape[1], self.W_hh.shape[1], dtype=x.dtype)
-        out = []
-        for drive_t in drive.unbind(2):  # unbind, not drive[:, :, t]: its backward is one stack, not T copies
-            h = self.phi(torch.baddbmm(drive_t, h, self.W_hh.transpose(1, 2)))
-            if keep_all:
-                out.append(h)
-        return torch.stack(out, 2) if keep_all else h
-
-    def forward(self, x):
-        """Readout at the last step, shape (n_models, batch, n_out)."""
-        return torch.baddbmm(self.b_out, self.states(x, keep_all=False), self.W_out.transpose(1, 2))
-# --8<-- [end:stacked]
 
 
 # --8<-- [start:jacobian]
@@ -125,59 +56,21 @@ def jacobian_norm_back(W_hh, states, start):
 
 # --8<-- [start:train_memory]
 def train_memory(gaps, seeds, hidden, n_distractors, steps, batch, lr, rng):
-    """Train len(gaps) * seeds tanh RNNs (model g learns gap gaps[g // seeds]) with Adam; return the models."""
+    """Train len(gaps) * seeds tanh RNNs together (model g learns gap gaps[g // seeds]) with Adam.
+    Returns the stacked models and their initial weights."""
     gap_of_model = np.repeat(gaps, seeds)
-    length = max(gaps) + 2
-    model = StackedRNN(len(gap_of_model), 2 + n_distractors + 1, hidden, 2)
+    length, vocab = max(gaps) + 2, 2 + n_distractors + 1
+    model = StackedRNN([tanh_rnn(vocab, hidden) for _ in gap_of_model], outputs=2)
     initial = {name: p.detach().clone() for name, p in model.named_parameters()}
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        x, y = memory_batch(gap_of_model, batch, length, n_distractors, rng)
-        logits = model(x)
-        # Sum of the per-model mean losses: each model's gradient is its own loss's gradient.
-        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none")
-        optimiser.zero_grad()
-        loss.view(len(gap_of_model), batch).mean(1).sum().backward()
-        optimiser.step()
+
+    def loss_per_model(model, x, y):  # each model's own mean cross-entropy, so its gradient is its own
+        losses = torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten(), reduction="none")
+        return losses.view(len(gap_of_model), -1).mean(1)
+
+    train(model, lambda: memory_batch(gap_of_model, batch, length, n_distractors, rng), loss_per_model,
+          torch.optim.Adam(model.parameters(), lr=lr), steps, per_model=True)
     return model, initial
 # --8<-- [end:train_memory]
-
-
-# --8<-- [start:cliff]
-def sigmoid(x):
-    return 0.5 * (1 + np.tanh(0.5 * x))  # the logistic function, without overflow for large |x|
-
-
-def cliff_loss_and_grad(w, b, steps=50, x0=0.0, target=0.7):
-    """Loss (sigmoid(x_steps) - target)^2 of the one-neuron RNN x_t = w sigmoid(x_{t-1}) + b, and its
-    gradient (dL/dw, dL/db) by backpropagation through time. w and b may be arrays (same shape)."""
-    w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    xs = [np.full(w.shape, x0)]
-    for _ in range(steps):
-        xs.append(w * sigmoid(xs[-1]) + b)
-    s = sigmoid(xs[-1])
-    loss = (s - target) ** 2
-    g_x = 2 * (s - target) * s * (1 - s)  # dL/dx_T
-    g_w, g_b = np.zeros_like(w), np.zeros_like(w)
-    for t in range(steps, 0, -1):  # x_t = w s_{t-1} + b: collect this step, then go one step back
-        s_prev = sigmoid(xs[t - 1])
-        g_w += g_x * s_prev
-        g_b += g_x
-        g_x = g_x * w * s_prev * (1 - s_prev)
-    return loss, g_w, g_b
-
-
-def cliff_descent(w0, b0, lr, n_steps, **cliff):
-    """Plain gradient descent on the cliff loss. Returns the (w, b) path and the gradient norm at each step."""
-    path, grad_norms = [(w0, b0)], []
-    w, b = w0, b0
-    for _ in range(n_steps):
-        _, g_w, g_b = cliff_loss_and_grad(w, b, **cliff)
-        grad_norms.append(float(np.hypot(g_w, g_b)))
-        w, b = w - lr * g_w, b - lr * g_b
-        path.append((float(w), float(b)))
-    return np.array(path), np.array(grad_norms)
-# --8<-- [end:cliff]
 
 
 # ---------------------------------------------------------------- figure l04_memory_vs_gap
@@ -296,35 +189,6 @@ def plot_memory_vs_gap(result: Result, axes) -> None:
 
 
 # ---------------------------------------------------------------- figure l04_unstable_loss
-# --8<-- [start:adding]
-def adding_batch(n_models, n, length, rng):
-    """The adding problem (Hochreiter & Schmidhuber 1997): two channels, random values in [0, 1] and a
-    0/1 marker on exactly two steps, one in each half; the target is the sum of the two marked values.
-    Returns x of shape (n_models, n, length, 2) and targets (n_models, n, 1), float32."""
-    values = rng.uniform(0.0, 1.0, size=(n_models, n, length))
-    first = rng.integers(0, length // 2, size=(n_models, n, 1))
-    second = rng.integers(length // 2, length, size=(n_models, n, 1))
-    t = np.arange(length)
-    marker = ((t == first) | (t == second)).astype(np.float64)
-    target = (values * marker).sum(-1, keepdims=True)
-    x = np.stack([values, marker], axis=-1)
-    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(target.astype(np.float32))
-
-
-def clip_per_model_(grads, max_norm):
-    """Norm clipping for stacked models. grads: gradient tensors (or views of them) with the model on
-    axis 0. Model g's gradient, all tensors together, is rescaled in place to norm at most max_norm, as
-    torch.nn.utils.clip_grad_norm_ does for one model. Returns each model's norm before clipping."""
-    if not (isinstance(max_norm, (int, float)) and math.isfinite(max_norm) and max_norm > 0):
-        raise ValueError(f"max_norm must be a finite number > 0, got {max_norm!r}")
-    norms = torch.sqrt(sum(g.pow(2).flatten(1).sum(1) for g in grads))
-    scale = torch.clamp(max_norm / (norms + 1e-6), max=1.0)  # the same 1e-6 guard as clip_grad_norm_
-    for g in grads:
-        g.mul_(scale.view(-1, *[1] * (g.dim() - 1)))
-    return norms
-# --8<-- [end:adding]
-
-
 @dataclass(frozen=True)
 class UnstableConfig:
     seeds: int = 6  # initialisations; each is trained twice, without and with clipping, on the same data
@@ -353,25 +217,22 @@ def first_nonfinite(losses: np.ndarray) -> np.ndarray:
 def compute_unstable_loss(config: UnstableConfig, rng: np.random.Generator) -> Result:
     S = config.seeds
     # Models 0..S-1 train without clipping, S..2S-1 with it: the same S initialisations twice, same data.
-    pair = StackedRNN(S, 2, config.hidden, 1, nonlinearity="relu", init="identity")
-    model = StackedRNN(2 * S, 2, config.hidden, 1, nonlinearity="relu", init="identity")
+    pair = StackedRNN([irnn(2, config.hidden) for _ in range(S)], outputs=1)
+    model = StackedRNN([irnn(2, config.hidden) for _ in range(2 * S)], outputs=1)
     with torch.no_grad():
         for p_model, p_pair in zip(model.parameters(), pair.parameters()):
             p_model.copy_(torch.cat([p_pair, p_pair]))
-    optimiser = torch.optim.SGD(model.parameters(), lr=config.lr)
-    losses = np.empty((2 * S, config.steps))
-    grad_norms = np.empty((2 * S, config.steps))
-    for step in range(config.steps):
-        x, target = adding_batch(S, config.batch, config.length, rng)
-        per_model = (model(torch.cat([x, x])) - torch.cat([target, target])).pow(2).mean((1, 2))
-        losses[:, step] = per_model.detach().double().numpy()
-        optimiser.zero_grad()
-        per_model.sum().backward()  # a NaN in one model's loss leaves the other models' gradients alone
-        with torch.no_grad():
-            grads = [p.grad for p in model.parameters()]
-            grad_norms[:, step] = torch.sqrt(sum(g.pow(2).flatten(1).sum(1) for g in grads)).double().numpy()
-            clip_per_model_([g[S:] for g in grads], config.max_norm)
-        optimiser.step()
+    thresholds = torch.tensor([math.inf] * S + [config.max_norm] * S)  # inf: that model is never clipped
+
+    def both_arms():  # one batch per seed, seen by both of its arms
+        x, y = adding_problem(S * config.batch, config.length, rng)
+        x, y = x.view(S, config.batch, config.length, 2), y.view(S, config.batch, 1)
+        return torch.cat([x, x]), torch.cat([y, y])
+
+    log = train(model, both_arms, lambda model, x, y: (model(x) - y).pow(2).mean((1, 2)),
+                torch.optim.SGD(model.parameters(), lr=config.lr), config.steps, max_norm=thresholds,
+                per_model=True, on_nonfinite="continue")  # a NaN in one model leaves the others alone
+    losses, grad_norms = np.array(log.loss).T, np.array(log.grad_norm).T  # (models, steps)
     free, clipped = losses[:S], losses[S:]
     start = losses[:, :1]
     with np.errstate(invalid="ignore", over="ignore"):
@@ -393,7 +254,7 @@ def compute_unstable_loss(config: UnstableConfig, rng: np.random.Generator) -> R
         "unstable_spike_factor": config.spike_factor,
         "unstable_unclipped_max_grad_norm": float(np.nanmax(np.where(np.isfinite(grad_norms[:S]), grad_norms[:S], np.nan))),
         "unstable_clipped_max_grad_norm": float(grad_norms[S:].max()),
-        "adding_baseline_mse": 1.0 / 6.0,
+        "adding_baseline_mse": ADDING_BASELINE_MSE,
     }
     data = {"step": np.arange(config.steps), "unclipped_loss": free, "clipped_loss": clipped,
             "unclipped_nonfinite_step": nan_step, "unclipped_peak_ratio": peak[:S, 0],
@@ -565,9 +426,9 @@ FIGURES = [
         compute=compute_memory_vs_gap,
         plot=plot_memory_vs_gap,
         config=MemoryConfig(),
-        fast=MemoryConfig(gaps=(2, 40), seeds=2, hidden=16, steps=100, batch=32, lr=1e-2, test_size=256,
+        fast=MemoryConfig(gaps=(2, 60), seeds=2, hidden=16, steps=150, batch=32, lr=1e-2, test_size=256,
                           jacobian_size=8),
-        expected_s=15.0,
+        expected_s=30.0,
         expected_fast_s=2.0,
         panels=(1, 2),
         size=(7.6, 3.6),

@@ -13,72 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lessons_code import plotting, validation
+from lessons_code.models import init_orthogonal, irnn, lstm, tanh_rnn
 from lessons_code.registry import FigureSpec, Result
+from lessons_code.training import gradient_ratio_by_lag
 
 # --8<-- [start:imports]
 import numpy as np
 import torch
 from torch import nn
 # --8<-- [end:imports]
-
-
-# --8<-- [start:inits]
-def default_tanh_rnn(input_size: int, hidden: int) -> nn.RNN:
-    """PyTorch's own initialisation: every weight and bias uniform in (-1/sqrt(hidden), 1/sqrt(hidden))."""
-    return nn.RNN(input_size, hidden, nonlinearity="tanh", batch_first=True)
-
-
-def orthogonal_tanh_rnn(input_size: int, hidden: int) -> nn.RNN:
-    """The same network with one change: the recurrent matrix starts as a random orthogonal matrix."""
-    rnn = default_tanh_rnn(input_size, hidden)
-    nn.init.orthogonal_(rnn.weight_hh_l0)
-    return rnn
-
-
-class IRNN(nn.RNN):
-    """A ReLU RNN whose recurrent matrix starts as the identity and biases at zero (Le et al., 2015)."""
-
-    def __init__(self, input_size: int, hidden: int):
-        super().__init__(input_size, hidden, nonlinearity="relu", batch_first=True)
-        with torch.no_grad():
-            self.weight_hh_l0.copy_(torch.eye(hidden))
-            self.bias_hh_l0.zero_()
-            self.bias_ih_l0.zero_()
-
-
-def lstm_with_forget_bias(input_size: int, hidden: int, forget_bias: float) -> nn.LSTM:
-    """An nn.LSTM whose forget gate starts with total bias `forget_bias` (PyTorch's gate order: i, f, g, o)."""
-    lstm = nn.LSTM(input_size, hidden, batch_first=True)
-    with torch.no_grad():
-        lstm.bias_ih_l0[hidden:2 * hidden] = forget_bias
-        lstm.bias_hh_l0[hidden:2 * hidden] = 0.0
-    return lstm
-# --8<-- [end:inits]
-
-
-# --8<-- [start:ratio]
-def state_gradient_norms(core: nn.Module, x: torch.Tensor, readout: torch.Tensor) -> torch.Tensor:
-    """||dL/dh_t|| for every step t and sequence, where L = sum over the batch of readout . h_T.
-
-    `core` is an nn.RNN, nn.LSTM or nn.GRU (batch_first); it is run one step at a time so that every
-    hidden state h_t is a tensor we can differentiate with respect to. Returns shape (T, batch).
-    """
-    states, carry = [], None
-    for t in range(x.shape[1]):
-        _, carry = core(x[:, t:t + 1], carry)
-        states.append(carry[0] if isinstance(carry, tuple) else carry)  # the LSTM carries (h, c)
-    loss = (states[-1][0] @ readout).sum()
-    grads = torch.autograd.grad(loss, states)
-    return torch.stack([g[0].norm(dim=-1) for g in grads])
-
-
-def gradient_ratio_by_lag(core: nn.Module, x: torch.Tensor, readout: torch.Tensor) -> np.ndarray:
-    """Median over the batch of ||dL/dh_{T-k}|| / ||dL/dh_T|| for lags k = 0..T-1."""
-    norms = state_gradient_norms(core, x, readout).detach().numpy()
-    ratios = norms / norms[-1]
-    return np.median(ratios, axis=1)[::-1]
-
-# --8<-- [end:ratio]
 
 
 # --8<-- [start:esn]
@@ -132,13 +75,22 @@ def recall_r2(esn: EchoStateNetwork, u: np.ndarray, max_delay: int, washout: int
 
 # ---------------------------------------------------------------- figure l06_ratio_at_init
 #: The models compared at initialisation: label -> constructor(input_size, hidden).
+# --8<-- [start:orthogonal]
+def orthogonal_tanh_rnn(inputs: int, hidden: int) -> nn.RNN:
+    """PyTorch's tanh RNN with one change: the recurrent matrix starts orthogonal."""
+    rnn = tanh_rnn(inputs, hidden)
+    init_orthogonal(rnn)
+    return rnn
+# --8<-- [end:orthogonal]
+
+
 RATIO_MODELS = {
-    "default_tanh": lambda n_in, h: default_tanh_rnn(n_in, h),
-    "orthogonal_tanh": lambda n_in, h: orthogonal_tanh_rnn(n_in, h),
-    "irnn": lambda n_in, h: IRNN(n_in, h),
-    "lstm_bias0": lambda n_in, h: lstm_with_forget_bias(n_in, h, 0.0),
-    "lstm_bias1": lambda n_in, h: lstm_with_forget_bias(n_in, h, 1.0),
-    "lstm_bias3": lambda n_in, h: lstm_with_forget_bias(n_in, h, 3.0),
+    "default_tanh": tanh_rnn,
+    "orthogonal_tanh": orthogonal_tanh_rnn,
+    "irnn": irnn,
+    "lstm_bias0": lambda n_in, h: lstm(n_in, h, forget_bias=0.0),
+    "lstm_bias1": lambda n_in, h: lstm(n_in, h, forget_bias=1.0),
+    "lstm_bias3": lambda n_in, h: lstm(n_in, h, forget_bias=3.0),
 }
 RATIO_LABELS = {
     "default_tanh": "tanh, PyTorch default init",
@@ -167,10 +119,10 @@ class RatioConfig:
             raise ValueError(f"RatioConfig.models has unknown names {unknown}; choose from {list(RATIO_MODELS)}")
 
 
-def irnn_active_fraction(irnn: IRNN, x: torch.Tensor) -> float:
+def irnn_active_fraction(rnn: nn.RNN, x: torch.Tensor) -> float:
     """Fraction of (sequence, unit) pairs whose ReLU is open at every step: the 1s on the Jacobian's diagonal."""
     with torch.no_grad():
-        out, _ = irnn(x)
+        out, _ = rnn(x)
     return float((out > 0).all(dim=1).double().mean())
 
 

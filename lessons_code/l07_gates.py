@@ -1,8 +1,8 @@
 """Lesson 7: gates. The LSTM's cell state, the GRU, and the adding problem as the headline comparison.
 
 The sections between ``--8<--`` markers are embedded verbatim in ``docs/07-gates.md`` and run, in order,
-as a reader would paste them (after lesson 6's ``inits`` section, which builds the IRNN and the LSTM
-with a chosen forget-gate bias).
+as a reader would paste them, after the core sections the page embeds before them (the models of
+``lessons_code/models.py``, the adding problem of ``tasks.py``, the loop and monitors of ``training.py``).
 
 On speed. Training dominates this module's cost, so we measured the alternatives on the 2-core machines
 that build the site (H = 64, batch 32, T = 100). Stacking several seeds into one wide module with
@@ -18,7 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lessons_code import plotting, validation
-from lessons_code.l06_initialisation import IRNN, default_tanh_rnn, gradient_ratio_by_lag, lstm_with_forget_bias
+from lessons_code.activations import sigmoid
+from lessons_code.models import CORES, LastStepRegressor, lstm, tanh_rnn
+from lessons_code.tasks import ADDING_BASELINE_MSE, adding_problem
+from lessons_code.training import gradient_ratio_by_lag, train
 from lessons_code.registry import FigureSpec, Result
 
 # --8<-- [start:imports]
@@ -66,79 +69,24 @@ def cell_gradient_by_lag(lstm: nn.LSTM, x: torch.Tensor, readout: torch.Tensor):
 # --8<-- [end:cell_gradient]
 
 
-# --8<-- [start:adding_data]
-def adding_batch(batch: int, seq_len: int, rng: np.random.Generator):
-    """The adding problem: x has a value channel (uniform in [0, 1]) and a marker channel with exactly
-    two ones, one in each half of the sequence; the target is the sum of the two marked values."""
-    values = rng.uniform(0.0, 1.0, (batch, seq_len))
-    markers = np.zeros((batch, seq_len))
-    rows = np.arange(batch)
-    markers[rows, rng.integers(0, seq_len // 2, batch)] = 1.0
-    markers[rows, rng.integers(seq_len // 2, seq_len, batch)] = 1.0
-    x = np.stack([values, markers], axis=-1)
-    y = (values * markers).sum(axis=1)
-    return torch.from_numpy(x).float(), torch.from_numpy(y).float()
-# --8<-- [end:adding_data]
-
-
 # --8<-- [start:models]
-class LastStepRegressor(nn.Module):
-    """Run a recurrent core over the whole sequence, then read one number off the last hidden state."""
-
-    def __init__(self, core: nn.Module, hidden: int):
-        super().__init__()
-        self.core = core
-        self.head = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs, _ = self.core(x)  # (batch, T, hidden): the hidden state after every step
-        return self.head(outputs[:, -1]).squeeze(-1)
-
-
 def adding_model(kind: str, hidden: int, forget_bias: float = 1.0) -> LastStepRegressor:
-    """One of the four contestants, each built from a torch.nn recurrent module."""
-    cores = {
-        "tanh_rnn": lambda: nn.RNN(2, hidden, nonlinearity="tanh", batch_first=True),
-        "irnn": lambda: IRNN(2, hidden),
-        "lstm": lambda: lstm_with_forget_bias(2, hidden, forget_bias),
-        "gru": lambda: nn.GRU(2, hidden, batch_first=True),
-    }
-    return LastStepRegressor(cores[kind](), hidden)
+    """One of the four contestants (a core from CORES) with a linear readout at the last step."""
+    core = lstm(2, hidden, forget_bias) if kind == "lstm" else CORES[kind](2, hidden)
+    return LastStepRegressor(core)
 # --8<-- [end:models]
 
 
 # --8<-- [start:train]
-def train_adding(model: nn.Module, lr: float, max_steps: int, batch: int, seq_len: int, clip: float,
-                 eval_every: int, stop_mse: float, test: tuple, rng: np.random.Generator) -> dict:
-    """Adam with gradient-norm clipping. Every `eval_every` steps the MSE on the fixed test set is logged;
-    training stops once it is at most `stop_mse`, or records the step where the loss stops being finite."""
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+def train_on_adding(model, lr, max_steps, batch, seq_len, max_norm, eval_every, stop_mse, test, rng):
+    """Adam with gradient-norm clipping on fresh adding problems. The MSE on the fixed test set is logged
+    every `eval_every` steps; training stops once it is at most stop_mse, or at the first step whose loss
+    or gradient is not finite."""
     x_test, y_test = test
-    log = {"step": [], "test_mse": [], "grad_norm": [], "diverged_at": None}
-    for step in range(max_steps + 1):
-        if step % eval_every == 0 or step == max_steps:
-            with torch.no_grad():
-                mse = float(((model(x_test) - y_test) ** 2).mean())
-            log["step"].append(step)
-            log["test_mse"].append(mse)
-            if not math.isfinite(mse):
-                log["diverged_at"] = step
-                break
-            if mse <= stop_mse or step == max_steps:
-                break
-        x, y = adding_batch(batch, seq_len, rng)
-        loss = ((model(x) - y) ** 2).mean()
-        optimiser.zero_grad()
-        loss.backward()
-        norm = float(nn.utils.clip_grad_norm_(model.parameters(), clip))  # the norm *before* clipping
-        log["grad_norm"].append(norm)
-        if not (math.isfinite(loss.item()) and math.isfinite(norm)):
-            log["diverged_at"] = step
-            log["step"].append(step)
-            log["test_mse"].append(float("nan"))
-            break
-        optimiser.step()
-    return log
+    return train(model, lambda: adding_problem(batch, seq_len, rng), lambda m, x, y: ((m(x) - y) ** 2).mean(),
+                 torch.optim.Adam(model.parameters(), lr=lr), max_steps, max_norm=max_norm,
+                 evaluate=lambda m: ((m(x_test) - y_test) ** 2).mean().item(), eval_every=eval_every,
+                 stop=lambda mse: mse <= stop_mse)
 # --8<-- [end:train]
 
 
@@ -157,27 +105,23 @@ class CellGradientConfig:
             raise ValueError(f"CellGradientConfig.seq_len must be at least 4, got {self.seq_len!r}")
 
 
-def sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
-
-
 def compute_cell_gradient(config: CellGradientConfig, rng: np.random.Generator) -> Result:
-    x, _ = adding_batch(config.batch, config.seq_len, rng)
+    x, _ = adding_problem(config.batch, config.seq_len, rng)
     x = x.double()  # float64: the tanh RNN's gradient underflows float32 long before lag 100
     readout = torch.from_numpy(rng.standard_normal(config.hidden))
     last = config.seq_len - 1
-    tanh_curve = gradient_ratio_by_lag(default_tanh_rnn(2, config.hidden).double(), x, readout)
+    tanh_curve = gradient_ratio_by_lag(tanh_rnn(2, config.hidden).double(), x, readout)
     curves = {"tanh_rnn": tanh_curve}
     facts = {"tanh_ratio": float(tanh_curve[-1]), "max_lag": last, "hidden": config.hidden}
     for bias in config.forget_biases:
-        lstm = lstm_with_forget_bias(2, config.hidden, bias).double()
-        measured, forget_only = cell_gradient_by_lag(lstm, x, readout)
+        cell = lstm(2, config.hidden, bias).double()
+        measured, forget_only = cell_gradient_by_lag(cell, x, readout)
         curves[f"lstm_bias{bias:g}"] = measured
         curves[f"forget_only_bias{bias:g}"] = forget_only
         facts[f"cell_ratio_bias{bias:g}"] = float(measured[-1])
         facts[f"forget_product_bias{bias:g}"] = float(forget_only[-1])
-        facts[f"sigmoid_of_bias{bias:g}"] = sigmoid(bias)
-        facts[f"sigmoid_of_bias{bias:g}_pow"] = sigmoid(bias) ** last
+        facts[f"sigmoid_of_bias{bias:g}"] = float(sigmoid(bias))
+        facts[f"sigmoid_of_bias{bias:g}_pow"] = float(sigmoid(bias)) ** last
     return Result(data={"lag": np.arange(config.seq_len), "curves": curves}, facts=facts)
 
 
@@ -200,7 +144,6 @@ KINDS = ("tanh_rnn", "irnn", "lstm", "gru")
 KIND_LABELS = {"tanh_rnn": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU"}
 KIND_COLORS = {"tanh_rnn": "grey", "irnn": "purple", "lstm": "blue", "gru": "green"}
 NOT_REACHED = "not reached"  # the "steps to solve" fact of a model none of whose runs got there
-BASELINE_MSE = 1.0 / 6.0  # Var(a + b) for independent a, b ~ U(0, 1): always predicting the mean, 1
 
 
 @dataclass(frozen=True)
@@ -254,21 +197,21 @@ def nan_median(values: list[float]) -> float:
 
 
 def compute_adding_problem(config: AddingConfig, rng: np.random.Generator) -> Result:
-    test = adding_batch(config.n_test, config.seq_len, rng)
+    test = adding_problem(config.n_test, config.seq_len, rng)
     x_ratio = test[0][:32].double()  # sequences for the gradient ratio of the trained models
     runs, facts = {}, {}
     for kind, lr in config.learning_rates:
         runs[kind] = []
         for seed in range(config.seeds):
             model = adding_model(kind, config.hidden, config.forget_bias)  # initial weights: torch's seed
-            log = train_adding(model, lr, config.max_steps, config.batch, config.seq_len, config.clip,
-                               config.eval_every, config.stop_mse, test, np.random.default_rng(rng.integers(2**32)))
-            norms = np.array(log["grad_norm"])
-            run = {"seed": seed, "step": log["step"], "test_mse": log["test_mse"], "diverged_at": log["diverged_at"],
+            log = train_on_adding(model, lr, config.max_steps, config.batch, config.seq_len, config.clip,
+                                  config.eval_every, config.stop_mse, test, np.random.default_rng(rng.integers(2**32)))
+            norms = np.array(log.grad_norm)
+            steps, mse = [int(s) for s, _ in log.evals], [m for _, m in log.evals]
+            run = {"seed": seed, "step": steps, "test_mse": mse, "diverged_at": log.diverged_at,
                    "steps_run": len(norms), "clipped_fraction": float(np.mean(norms > config.clip)),
-                   "steps_to_solve": first_step_below(log["step"], log["test_mse"], config.solved_mse),
-                   "final_mse": log["test_mse"][-1]}
-            if log["diverged_at"] is None:
+                   "steps_to_solve": first_step_below(steps, mse, config.solved_mse), "final_mse": mse[-1]}
+            if log.diverged_at is None:
                 core = model.core.double()
                 readout = model.head.weight[0].detach().double()
                 run["ratio_after"] = float(gradient_ratio_by_lag(core, x_ratio, readout)[-1])
@@ -290,14 +233,14 @@ def compute_adding_problem(config: AddingConfig, rng: np.random.Generator) -> Re
     facts["adding_irnn_whh_distance"] = nan_median([r["whh_distance_from_identity"] for r in irnn_runs])
     facts["adding_irnn_whh_radius"] = nan_median([r["whh_spectral_radius"] for r in irnn_runs])
     facts.update(
-        adding_baseline_mse=BASELINE_MSE,
+        adding_baseline_mse=ADDING_BASELINE_MSE,
         adding_baseline_mse_test=float(((test[1] - 1.0) ** 2).mean()),
         adding_seq_len=config.seq_len, adding_hidden=config.hidden, adding_batch=config.batch,
         adding_max_steps=config.max_steps, adding_clip=config.clip, adding_seeds=config.seeds,
         adding_eval_every=config.eval_every, adding_n_test=config.n_test, adding_stop_mse=config.stop_mse,
         adding_solved_mse=config.solved_mse, adding_forget_bias=config.forget_bias,
     )
-    return Result(data={"runs": runs, "baseline_mse": BASELINE_MSE, "max_steps": config.max_steps}, facts=facts)
+    return Result(data={"runs": runs, "baseline_mse": ADDING_BASELINE_MSE, "max_steps": config.max_steps}, facts=facts)
 
 
 def plot_adding_problem(result: Result, ax) -> None:
@@ -344,7 +287,7 @@ FIGURES = [
         plot=plot_adding_problem,
         config=AddingConfig(),
         fast=AddingConfig(seq_len=20, hidden=32, max_steps=400, seeds=1, n_test=200),
-        expected_s=110.0,
+        expected_s=95.0,
         expected_fast_s=5.0,
         size=(6.8, 4.4),
         nonfinite_ok=frozenset({"runs", "adding_final_mse_tanh_rnn", "adding_final_mse_irnn",

@@ -371,6 +371,13 @@ def _produce_in_worker(name: str, preset: str) -> tuple[str, bytes | str, bytes,
 
 
 def _init_worker() -> None:
+    """Pin a fresh worker to the figures' thread count before torch is imported: torch sizes its OpenMP
+    pool from these variables at import, and two workers with a thread per core each would oversubscribe
+    the cores (measured: several times slower, with threads spinning on each other)."""
+    threads = str(torch_threads())
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = threads
+    import torch  # noqa: F401 - loaded now so that configure_torch() below can pin it
+
     configure_torch()
 
 

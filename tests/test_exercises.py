@@ -27,7 +27,8 @@ from lessons_code.exercises import ex05_taming_explosions as ex05
 from lessons_code.exercises import ex06_initialisation as ex06
 from lessons_code.exercises import ex07_gates as ex07
 from lessons_code.exercises import ex08_cheat_sheet as ex08
-from lessons_code.l01_backprop_through_time import ACTIVATIONS, bptt, init_params
+from lessons_code.activations import ACTIVATIONS
+from lessons_code.l01_backprop_through_time import bptt, init_params
 from lessons_code.l03_activation_functions import gradient_norm_at_lag, pascanu_bound, with_sigma_max
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,7 +172,8 @@ def test_lesson_4_solutions_say_what_their_code_shows() -> None:
 
     import torch
 
-    from lessons_code.l04_consequences import CliffConfig, MemoryConfig, cliff_loss_and_grad, memory_batch, train_memory
+    from lessons_code.l04_consequences import CliffConfig, MemoryConfig, train_memory
+    from lessons_code.tasks import cliff_loss_and_grad, memory_batch
 
     # The solutions hard-code the figures' settings: the test size, and the start, step size and length of the path.
     assert MemoryConfig().test_size == 4000
@@ -306,16 +308,17 @@ def test_lesson_8_solutions_say_what_their_code_shows() -> None:
     assert stats["mean"] > 1.5 * stats["median"]  # "the mean sits far above the median"
     assert stats["clipped"] < 0.5 and run["recipe"]["clipped"] < 0.5  # "both act on a minority of steps"
     big = torch.tensor(run["norms"]) > 2 * stats["median"]
-    assert 0 < big[:25].sum() and big[100:].sum() > big.sum() / 2  # "a few in the very first steps, most in the second half"
+    half = len(big) // 2
+    assert 0 < big[:25].sum() and big[half:].sum() > big.sum() / 2  # "a few in the very first steps, most in the second half"
     losses = torch.tensor(run["losses"])
-    assert losses[150:].mean() < 0.7 * losses[25:125].mean()  # "as the loss starts to fall"
+    assert losses[-50:].mean() < 0.7 * losses[25:125].mean()  # "as the loss starts to fall"
     run = ex08.underflow_run()
     zeros = run["zeros32"]
     assert zeros > 0 and torch.all(run["profile32"][:zeros] == 0) and run["profile32"][zeros] > 0  # the first steps
     assert torch.all(run["profile64"] > 0) and run["decades64"] > 30  # "in float64 none does"
     assert run["decades_orthogonal"] < 10
     # The float32 gradient at the first step is not 0; its entries are too small to square.
-    x, _ = ex08.adding_problem(16, 200, torch.Generator().manual_seed(1))
+    x, _ = ex08.adding_problem(16, 200, np.random.default_rng(1))
     torch.manual_seed(0)
     rnn = torch.nn.RNN(2, 32, batch_first=True)
     state, hidden = None, []

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from lessons_code import l06_initialisation as l06
+from lessons_code import models
+from lessons_code.training import gradient_ratio_by_lag, hidden_gradient_norms
 
 SPEC = {spec.name: spec for spec in l06.FIGURES}
 
@@ -34,10 +36,10 @@ def test_lstm_ratio_grows_with_the_forget_bias(ratio_facts) -> None:
 def test_state_gradients_match_a_hand_written_backward_pass() -> None:
     """dL/dh_t = J_{t+1}^T dL/dh_{t+1} with J = diag(1 - h_{t+1}^2) W_hh, for a tanh RNN in float64."""
     torch.manual_seed(1)
-    rnn = l06.default_tanh_rnn(2, 5).double()
+    rnn = models.tanh_rnn(2, 5).double()
     x = torch.randn(3, 7, 2, dtype=torch.float64)
     readout = torch.randn(5, dtype=torch.float64)
-    norms = l06.state_gradient_norms(rnn, x, readout).numpy()
+    norms = hidden_gradient_norms(rnn, x, lambda h: (h @ readout).sum()).numpy()
 
     with torch.no_grad():
         hs, _ = rnn(x)  # (batch, T, hidden)
@@ -53,7 +55,7 @@ def test_state_gradients_match_a_hand_written_backward_pass() -> None:
 
 def test_irnn_jacobian_at_init_is_a_zero_one_diagonal() -> None:
     torch.manual_seed(2)
-    irnn = l06.IRNN(1, 12).double()
+    irnn = models.irnn(1, 12).double()
     np.testing.assert_array_equal(irnn.weight_hh_l0.detach().numpy(), np.eye(12))
     h_prev = torch.randn(1, 1, 12, dtype=torch.float64)
     x_t = torch.rand(1, 1, 1, dtype=torch.float64)
@@ -66,10 +68,10 @@ def test_irnn_jacobian_at_init_is_a_zero_one_diagonal() -> None:
 def test_irnn_ratio_is_the_share_of_the_readout_on_always_active_units() -> None:
     """At init the product of Jacobians is a 0/1 mask: what survives is the readout on the open units."""
     torch.manual_seed(3)
-    irnn = l06.IRNN(1, 20).double()
+    irnn = models.irnn(1, 20).double()
     x = torch.rand(1, 50, 1, dtype=torch.float64)
     readout = torch.randn(20, dtype=torch.float64)
-    ratio = l06.gradient_ratio_by_lag(irnn, x, readout)[-1]
+    ratio = gradient_ratio_by_lag(irnn, x, readout)[-1]
     with torch.no_grad():
         out, _ = irnn(x)
     open_all_along = (out[0, 1:] > 0).all(dim=0).double()  # units active at steps 2..T
@@ -81,8 +83,8 @@ def test_orthogonal_init_and_forget_bias_are_what_they_say() -> None:
     torch.manual_seed(4)
     W = l06.orthogonal_tanh_rnn(1, 16).weight_hh_l0.detach().double().numpy()
     np.testing.assert_allclose(W.T @ W, np.eye(16), atol=1e-6)
-    lstm = l06.lstm_with_forget_bias(1, 8, 3.0)
-    total = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()
+    cell = models.lstm(1, 8, forget_bias=3.0)
+    total = (cell.bias_ih_l0 + cell.bias_hh_l0).detach()
     np.testing.assert_array_equal(total[8:16].numpy(), np.full(8, 3.0, dtype=np.float32))
 
 

@@ -10,7 +10,8 @@ import torch
 
 from lessons_code import l07_gates as l07
 from lessons_code import runner, seeding
-from lessons_code.l06_initialisation import lstm_with_forget_bias
+from lessons_code.models import lstm
+from lessons_code.tasks import ADDING_BASELINE_MSE, adding_problem
 
 SPEC = {spec.name: spec for spec in l07.FIGURES}
 
@@ -31,27 +32,27 @@ def test_hand_written_lstm_step_is_nn_lstm() -> None:
 def test_direct_derivative_of_the_cell_state_is_the_forget_gate() -> None:
     """Holding h_{t-1} fixed, dc_t/dc_{t-1} = diag(f_t): no weight matrix, no activation derivative."""
     torch.manual_seed(1)
-    lstm = lstm_with_forget_bias(2, 5, 1.0).double()
+    cell = lstm(2, 5, forget_bias=1.0).double()
     x_t, h = torch.rand(1, 2, dtype=torch.float64), torch.randn(1, 5, dtype=torch.float64)
     c = torch.randn(1, 5, dtype=torch.float64)
-    J = torch.autograd.functional.jacobian(lambda c_prev: l07.lstm_step(lstm, x_t, h, c_prev)[1], c)
-    _, _, f = l07.lstm_step(lstm, x_t, h, c)
+    J = torch.autograd.functional.jacobian(lambda c_prev: l07.lstm_step(cell, x_t, h, c_prev)[1], c)
+    _, _, f = l07.lstm_step(cell, x_t, h, c)
     torch.testing.assert_close(J.reshape(5, 5), torch.diag(f[0]), rtol=0, atol=1e-15)
 
 
 def test_forget_only_curve_is_the_gradient_along_the_cell_path_alone() -> None:
     """Cut every path through h (detach it between steps): autograd then gives exactly the forget product."""
     torch.manual_seed(2)
-    lstm = lstm_with_forget_bias(2, 8, 1.0).double()
-    x, _ = l07.adding_batch(1, 12, np.random.default_rng(0))
+    cell = lstm(2, 8, forget_bias=1.0).double()
+    x, _ = adding_problem(1, 12, np.random.default_rng(0))
     x = x.double()
     readout = torch.randn(8, dtype=torch.float64)
-    _, forget_only = l07.cell_gradient_by_lag(lstm, x, readout)
+    _, forget_only = l07.cell_gradient_by_lag(cell, x, readout)
 
     h, c = torch.zeros(1, 8, dtype=torch.float64), torch.zeros(1, 8, dtype=torch.float64)
     cells = []
     for t in range(12):
-        h, c, _ = l07.lstm_step(lstm, x[:, t], h.detach(), c)
+        h, c, _ = l07.lstm_step(cell, x[:, t], h.detach(), c)
         cells.append(c)
     grads = torch.autograd.grad((cells[-1] @ readout).sum(), cells)
     cut = np.array([float(g.norm() / readout.norm()) for g in grads])[::-1]
@@ -64,25 +65,6 @@ def test_cell_gradient_outlasts_the_tanh_rnn() -> None:
     assert facts["cell_ratio_bias1"] > 1e6 * facts["tanh_ratio"]
     assert facts["cell_ratio_bias3"] > facts["cell_ratio_bias1"]
     assert facts["forget_product_bias3"] > facts["forget_product_bias1"]
-
-
-def test_adding_batch_layout() -> None:
-    x, y = l07.adding_batch(500, 30, np.random.default_rng(3))
-    values, markers = x[..., 0].numpy(), x[..., 1].numpy()
-    assert x.shape == (500, 30, 2) and y.shape == (500,)
-    assert set(np.unique(markers)) == {0.0, 1.0}
-    np.testing.assert_array_equal(markers.sum(axis=1), 2.0)
-    np.testing.assert_array_equal(markers[:, :15].sum(axis=1), 1.0)  # one marker in each half
-    assert values.min() >= 0.0 and values.max() <= 1.0
-    marked = np.array([values[i][markers[i] == 1].sum() for i in range(500)])
-    np.testing.assert_allclose(y.numpy(), marked, rtol=1e-6)
-
-
-def test_baseline_mse_is_one_sixth() -> None:
-    assert l07.BASELINE_MSE == pytest.approx(1 / 6, rel=1e-15)
-    _, y = l07.adding_batch(200_000, 8, np.random.default_rng(4))
-    mse = float(((y.double() - 1.0) ** 2).mean())
-    assert mse == pytest.approx(1 / 6, abs=4 * 0.12 / math.sqrt(200_000))  # 4 standard errors
 
 
 @pytest.fixture(scope="module")
@@ -119,14 +101,14 @@ def test_a_diverging_run_is_recorded_not_raised() -> None:
     with torch.no_grad():
         model.core.weight_hh_l0.fill_(float("inf"))
     rng = np.random.default_rng(6)
-    test = l07.adding_batch(16, 10, rng)
-    log = l07.train_adding(model, 1e-3, 20, 8, 10, 1.0, 5, 0.002, test, rng)
-    assert log["diverged_at"] == 0 and math.isnan(log["test_mse"][-1])
+    test = adding_problem(16, 10, rng)
+    log = l07.train_on_adding(model, 1e-3, 20, 8, 10, 1.0, 5, 0.002, test, rng)
+    assert log.diverged_at == 0 and math.isnan(log.evals[-1][1]) and len(log.loss) == 1
 
     run = {"seed": 0, "step": [0, 7], "test_mse": [0.5, float("nan")], "diverged_at": 7, "steps_run": 7,
            "clipped_fraction": 1.0, "steps_to_solve": float("nan"), "final_mse": float("nan")}
     facts = {f"adding_final_mse_{k}": float("nan") for k in l07.KINDS}
-    result = runner.Result(data={"runs": {"irnn": [run]}, "baseline_mse": l07.BASELINE_MSE, "max_steps": 20},
+    result = runner.Result(data={"runs": {"irnn": [run]}, "baseline_mse": ADDING_BASELINE_MSE, "max_steps": 20},
                            facts=facts)
     runner.check_result(SPEC["l07_adding_problem"], result)  # NaN is allowed where a run may diverge
     from lessons_code import plotting

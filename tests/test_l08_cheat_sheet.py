@@ -10,6 +10,9 @@ import torch
 from torch import nn
 
 from lessons_code import l08_cheat_sheet as l08
+from lessons_code.models import init_orthogonal, irnn, set_forget_bias
+from lessons_code.tasks import ADDING_BASELINE_MSE
+from lessons_code.training import clip_gradients_, hidden_gradient_norms
 
 SPECS = {spec.name: spec for spec in l08.FIGURES}
 
@@ -19,68 +22,54 @@ def blocks_of(weight: torch.Tensor, hidden: int) -> list[torch.Tensor]:
 
 
 @pytest.mark.parametrize("cls", [nn.RNN, nn.GRU, nn.LSTM])
-def test_init_orthogonal_makes_every_gate_block_orthogonal(cls) -> None:
+def test_init_orthogonal_makes_every_gate_block_orthogonal_in_every_layer(cls) -> None:
     torch.manual_seed(0)
     rnn = cls(3, 12, num_layers=2, batch_first=True)
-    l08.init_orthogonal(rnn)
+    init_orthogonal(rnn)
     for layer in range(2):
         weight = getattr(rnn, f"weight_hh_l{layer}")
         gates = weight.shape[0] // 12
         assert gates == {nn.RNN: 1, nn.GRU: 3, nn.LSTM: 4}[cls]
         for block in blocks_of(weight, 12):
             torch.testing.assert_close(block @ block.T, torch.eye(12), atol=1e-5, rtol=0)
-        assert torch.all(getattr(rnn, f"bias_ih_l{layer}") == 0) and torch.all(getattr(rnn, f"bias_hh_l{layer}") == 0)
 
 
-def test_init_identity_is_the_irnn_and_refuses_tanh() -> None:
+def test_an_identity_relu_rnn_keeps_a_non_negative_state_exactly() -> None:
     torch.manual_seed(0)
-    rnn = nn.RNN(5, 40, nonlinearity="relu", batch_first=True)
-    l08.init_identity(rnn, input_std=1e-3)
-    assert torch.equal(rnn.weight_hh_l0.detach(), torch.eye(40))
-    assert rnn.weight_ih_l0.detach().std() < 2e-3 and torch.all(rnn.bias_hh_l0 == 0)
-    # With zero input an identity ReLU RNN keeps a non-negative state exactly.
+    rnn = irnn(5, 40)
     h0 = torch.rand(1, 1, 40)
     _, h = rnn(torch.zeros(1, 25, 5), h0)
     torch.testing.assert_close(h, h0)
-    with pytest.raises(ValueError, match="relu"):
-        l08.init_identity(nn.RNN(5, 4))
 
 
 def test_forget_bias_lands_on_the_forget_gate_in_pytorchs_gate_order() -> None:
     """Zero weights and zero other biases: then c_1 = f * c_0 with f = sigmoid(b_ih_f + b_hh_f)."""
-    lstm = nn.LSTM(2, 6, batch_first=True)
+    cell = nn.LSTM(2, 6, batch_first=True)
     with torch.no_grad():
-        for p in lstm.parameters():
+        for p in cell.parameters():
             p.zero_()
-    l08.set_forget_bias(lstm, 1.5)
-    assert torch.all(lstm.bias_ih_l0[6:12] == 1.5) and torch.all(lstm.bias_hh_l0[6:12] == 0)
-    assert torch.all(lstm.bias_ih_l0[:6] == 0) and torch.all(lstm.bias_ih_l0[12:] == 0)
+    set_forget_bias(cell, 1.5)
+    assert torch.all(cell.bias_ih_l0[6:12] == 1.5) and torch.all(cell.bias_hh_l0[6:12] == 0)
+    assert torch.all(cell.bias_ih_l0[:6] == 0) and torch.all(cell.bias_ih_l0[12:] == 0)
     c0 = torch.ones(1, 1, 6)
-    _, (_, c1) = lstm(torch.zeros(1, 1, 2), (torch.zeros(1, 1, 6), c0))
+    _, (_, c1) = cell(torch.zeros(1, 1, 2), (torch.zeros(1, 1, 6), c0))
     torch.testing.assert_close(c1, torch.full_like(c1, 1 / (1 + math.exp(-1.5))))
 
 
-def test_clip_and_log_logs_the_norm_before_clipping_and_clips_to_max_norm() -> None:
+def test_clipping_logs_the_norm_before_clipping_and_keeps_the_direction() -> None:
     torch.manual_seed(0)
     model = nn.Linear(10, 3)
     (model(torch.randn(8, 10)) * 100).pow(2).sum().backward()
     before = torch.cat([p.grad.flatten() for p in model.parameters()]).norm().item()
     direction = torch.cat([p.grad.flatten() for p in model.parameters()]) / before
-    norms: list[float] = []
-    assert l08.clip_and_log(model, 0.5, norms)
+    norm = clip_gradients_(model.parameters(), 0.5)
     after = torch.cat([p.grad.flatten() for p in model.parameters()])
-    assert norms == [pytest.approx(before, rel=1e-6)] and before > 0.5
+    assert norm.item() == pytest.approx(before, rel=1e-6) and before > 0.5
     assert after.norm().item() == pytest.approx(0.5, rel=1e-5)
     assert torch.dot(after / after.norm(), direction).item() == pytest.approx(1.0, abs=1e-6)  # same direction
 
 
-def test_a_non_finite_gradient_is_logged_and_reported_so_the_step_is_skipped() -> None:
-    model = nn.Linear(2, 1)
-    for p in model.parameters():
-        p.grad = torch.full_like(p, float("nan"))
-    norms: list[float] = []
-    assert not l08.clip_and_log(model, 1.0, norms)
-    assert math.isnan(norms[0])
+def test_the_norm_report_counts_clipped_and_non_finite_steps() -> None:
     report = l08.norm_report([0.5, 2.0, 3.0, float("inf")], max_norm=1.0)
     assert "median 2" in report and "max 3" in report and "clipped 67% of 4 steps" in report and "non-finite 1" in report
 
@@ -90,47 +79,41 @@ def test_hidden_gradient_norms_match_a_hand_unrolled_rnn_and_leave_grads_alone()
     rnn = nn.RNN(3, 7, batch_first=True, dtype=torch.float64)
     x = torch.randn(4, 9, 3, dtype=torch.float64)
     target = torch.randn(4, 7, dtype=torch.float64)
-    profile = l08.hidden_gradient_norms(rnn, x, lambda h: ((h - target) ** 2).sum())
+    profile = hidden_gradient_norms(rnn, x, lambda h: ((h - target) ** 2).sum())
     # The same network written out by hand, with every hidden state kept for autograd.
     h, states = torch.zeros(4, 7, dtype=torch.float64), []
     for t in range(9):
         h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
         states.append(h)
     grads = torch.autograd.grad(((states[-1] - target) ** 2).sum(), states)
-    expected = torch.stack([g.norm(dim=-1).mean() for g in grads])
+    expected = torch.stack([g.norm(dim=-1) for g in grads])
     torch.testing.assert_close(profile, expected)
     assert all(p.grad is None for p in rnn.parameters())
 
 
-def test_hidden_gradient_norms_handle_lstm_state_tuples() -> None:
+def test_hidden_gradient_norms_handle_two_layer_lstm_state_tuples() -> None:
     torch.manual_seed(0)
-    lstm = nn.LSTM(2, 5, num_layers=2, batch_first=True)
-    profile = l08.hidden_gradient_norms(lstm, torch.randn(3, 6, 2), lambda h: h.sum())
-    assert profile.shape == (6,) and torch.all(profile > 0)
+    cell = nn.LSTM(2, 5, num_layers=2, batch_first=True)
+    profile = hidden_gradient_norms(cell, torch.randn(3, 6, 2), lambda h: h.sum())
+    assert profile.shape == (6, 3) and torch.all(profile > 0)
 
 
-def test_adding_problem_marks_one_value_in_each_half_and_sums_them() -> None:
-    x, y = l08.adding_problem(50, 12, torch.Generator().manual_seed(0))
-    markers = x[..., 1]
-    assert torch.all(markers.sum(dim=1) == 2)
-    assert torch.all(markers[:, :6].sum(dim=1) == 1) and torch.all(markers[:, 6:].sum(dim=1) == 1)
-    torch.testing.assert_close(y, (x[..., 0] * markers).sum(dim=1))
-
-
-def test_sequence_regressor_is_built_with_the_recipe() -> None:
+def test_the_recipe_model_is_built_with_the_recipe() -> None:
     torch.manual_seed(0)
-    model = l08.SequenceRegressor(features=2, hidden=8)
-    assert torch.all(model.rnn.bias_ih_l0[8:16] == 1.0)
-    for block in blocks_of(model.rnn.weight_hh_l0, 8):
+    model = l08.recipe_model(features=2, hidden=8)
+    assert torch.all(model.core.bias_ih_l0[8:16] == 1.0) and torch.all(model.core.bias_hh_l0[8:16] == 0.0)
+    for block in blocks_of(model.core.weight_hh_l0, 8):
         torch.testing.assert_close(block @ block.T, torch.eye(8), atol=1e-5, rtol=0)
     assert model(torch.randn(5, 7, 2)).shape == (5,)
 
 
-def test_the_recipe_learns_a_short_adding_problem() -> None:
+def test_the_recipe_learns_a_short_adding_problem_and_skips_a_bad_batch() -> None:
     torch.manual_seed(0)
-    losses, norms = l08.train(l08.SequenceRegressor(2, 16), steps=250, seq_len=8, seed=0)
-    assert len(norms) == 250 and all(math.isfinite(n) for n in norms)
-    assert np.mean(losses[-25:]) < 0.2 * l08.BASELINE_MSE
+    model = l08.recipe_model(2, 16)
+    log = l08.train_recipe(model, steps=250, seq_len=8, rng=np.random.default_rng(0))
+    assert len(log.grad_norm) == 250 and all(math.isfinite(n) for n in log.grad_norm)
+    assert np.mean(log.loss[-25:]) < 0.2 * ADDING_BASELINE_MSE
+    assert log.diverged_at is None
 
 
 def test_monitor_fast_preset_orthogonal_keeps_gradients_alive() -> None:

@@ -233,3 +233,13 @@ def test_nonfinite_values_are_allowed_only_where_declared(sandbox) -> None:
     proc, statuses = run_sandbox(sandbox)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((sandbox / "out" / "l91_plain.json").read_text())["data"]["y"] == [1.0, "nan", 3.0]
+
+
+def test_worker_processes_compute_with_the_figures_thread_count():
+    # Two workers each starting a thread per core would oversubscribe the two cores and spin on each other.
+    import multiprocessing
+
+    import torch
+
+    with multiprocessing.get_context("spawn").Pool(2, initializer=runner._init_worker) as pool:
+        assert [pool.apply(torch.get_num_threads) for _ in range(2)] == [runner.torch_threads()] * 2

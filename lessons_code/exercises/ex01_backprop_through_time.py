@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from lessons_code.exercises import Answer
-from lessons_code.l01_backprop_through_time import ACTIVATIONS, TORCH_ACTIVATIONS, forward, loss  # noqa: F401
+from lessons_code.activations import ACTIVATIONS
+from lessons_code.l01_backprop_through_time import TORCH_ACTIVATIONS, forward, loss  # noqa: F401
 
 
 # --8<-- [start:finite_difference]
@@ -29,7 +30,7 @@ def finite_difference(params, xs, h0, y, name, index, eps=1e-6, activation="tanh
 # --8<-- [start:every_step]
 def bptt_every_step(params, xs, h0, ys, activation="tanh"):
     """BPTT for a loss at every step, L = sum_t 1/2 ||W_hy h_t + c - y_t||^2; ys[t - 1] is y_t."""
-    _, phi_prime = ACTIVATIONS[activation]
+    phi_prime = ACTIVATIONS[activation].prime
     a, h, _ = forward(params, xs, h0, activation)
     grads = {name: np.zeros_like(value) for name, value in params.items()}
     L, dh = 0.0, np.zeros_like(h0)  # dh: the gradient arriving at h_t from the steps after t

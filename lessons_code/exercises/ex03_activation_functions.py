@@ -11,13 +11,8 @@ import numpy as np
 
 from lessons_code import explorer
 from lessons_code.exercises import Answer
-from lessons_code.l03_activation_functions import (  # noqa: F401
-    gradient_norm_at_lag,
-    pascanu_bound,
-    sigmoid_prime,
-    tanh_prime,
-    with_sigma_max,
-)
+from lessons_code.activations import sigmoid_prime, tanh_prime
+from lessons_code.l03_activation_functions import gradient_norm_at_lag, pascanu_bound, with_sigma_max  # noqa: F401
 
 
 # --8<-- [start:peak]

@@ -1,8 +1,8 @@
 """Solutions to the exercises of lesson 4 (docs/04-consequences.md).
 
 The sections below are pasted into the page after the lesson's own code, so they use its names
-(``np``, ``torch``, ``memory_batch``, ``adding_batch``, ``sigmoid``, ``cliff_loss_and_grad``,
-``cliff_descent``) without importing them.
+and the chapter's core sections it embeds (``np``, ``torch``, ``memory_batch``, ``adding_problem``, ``sigmoid``,
+``cliff_loss_and_grad``, ``cliff_descent``) without importing them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from lessons_code.exercises import Answer
-from lessons_code.l04_consequences import adding_batch, cliff_descent, sigmoid  # noqa: F401
+from lessons_code.activations import sigmoid
+from lessons_code.tasks import adding_problem, cliff_descent
 
 
 # --8<-- [start:chance]
@@ -39,8 +40,8 @@ def guessing_accuracies(n_networks, n_tests, rng):
 def adding_baselines(n, length, rng):
     """Mean squared error on fresh adding problems of two predictors that need no training:
     always answer 1, and answer the marked value of the second half plus 1/2."""
-    x, target = adding_batch(1, n, length, rng)
-    values, marker, target = x[0, :, :, 0].double(), x[0, :, :, 1].double(), target[0, :, 0].double()
+    x, target = adding_problem(n, length, rng)
+    values, marker, target = x[:, :, 0].double(), x[:, :, 1].double(), target.double()
     second = (values * marker)[:, length // 2:].sum(1)  # the one marked value in the second half
     return {"always 1": ((target - 1) ** 2).mean().item(),
             "second + 1/2": ((target - second - 0.5) ** 2).mean().item()}

@@ -11,12 +11,12 @@ import numpy as np
 import torch
 
 from lessons_code.exercises import Answer
-from lessons_code.l04_consequences import cliff_loss_and_grad
 from lessons_code.l05_taming_explosions import clip_by_norm, clip_by_value, cosine  # noqa: F401
+from lessons_code.tasks import cliff_loss_and_grad
 
 
 def wall_gradient_clipped(max_norm: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Exercise 1 as the page computes it: lesson 4's gradient on the wall at w = 8, and its norm-clipped version."""
+    """Exercise 1 as the page computes it: the cliff's gradient on the wall at w = 8, and its norm-clipped version."""
     _, g_w, g_b = cliff_loss_and_grad(8.0, -4.0)
     g = np.array([g_w, g_b])
     return g, clip_by_norm(g, max_norm)

@@ -1,8 +1,8 @@
 """Solutions to the exercises of lesson 6 (docs/06-initialisation.md).
 
 The sections below are pasted into the page after the lesson's own code, so they use its names
-(``np``, ``torch``, ``orthogonal_tanh_rnn``, ``IRNN``, ``gradient_ratio_by_lag``, ``EchoStateNetwork``,
-``state_distance``) without importing them.
+and the chapter's core sections it embeds (``np``, ``torch``, ``orthogonal_tanh_rnn``, ``irnn``,
+``gradient_ratio_by_lag``, ``EchoStateNetwork``, ``state_distance``) without importing them.
 """
 
 from __future__ import annotations
@@ -13,13 +13,9 @@ import numpy as np
 import torch
 
 from lessons_code.exercises import Answer
-from lessons_code.l06_initialisation import (  # noqa: F401
-    IRNN,
-    EchoStateNetwork,
-    gradient_ratio_by_lag,
-    orthogonal_tanh_rnn,
-    state_distance,
-)
+from lessons_code.l06_initialisation import EchoStateNetwork, orthogonal_tanh_rnn, state_distance
+from lessons_code.models import irnn
+from lessons_code.training import gradient_ratio_by_lag
 
 
 # --8<-- [start:orthogonal]
@@ -38,13 +34,13 @@ def ratios_by_hand(W, states, readout, linear=False):
 
 
 # --8<-- [start:irnn]
-def predicted_irnn_ratio(irnn, readout):
+def predicted_irnn_ratio(net, readout):
     """The IRNN's gradient ratio at every lag k >= 1 when every input is positive, from its weights alone.
 
     A unit with a positive input weight is active at every step (Jacobian entry 1), a unit with a negative
     one never is (entry 0), so the gradient keeps exactly the part of `readout` on the first kind of unit.
     """
-    always_on = irnn.weight_ih_l0[:, 0] > 0
+    always_on = net.weight_ih_l0[:, 0] > 0
     return float(readout[always_on].norm() / readout.norm())
 # --8<-- [end:irnn]
 
@@ -91,14 +87,14 @@ def orthogonal_run() -> dict:
 def irnn_run() -> dict:
     """Exercise 2 as the page runs it: one IRNN, eight sequences, inputs in [0, 1] and then in [-1, 1]."""
     torch.manual_seed(0)
-    irnn = IRNN(1, 64).double()
+    net = irnn(1, 64).double()
     x = torch.rand(8, 100, 1, dtype=torch.float64)
     readout = torch.randn(64, dtype=torch.float64)
     return {
-        "units_on": int((irnn.weight_ih_l0 > 0).sum()),
-        "predicted": predicted_irnn_ratio(irnn, readout),
-        "positive": gradient_ratio_by_lag(irnn, x, readout),
-        "signed": gradient_ratio_by_lag(irnn, 2 * x - 1, readout),
+        "units_on": int((net.weight_ih_l0 > 0).sum()),
+        "predicted": predicted_irnn_ratio(net, readout),
+        "positive": gradient_ratio_by_lag(net, x, readout),
+        "signed": gradient_ratio_by_lag(net, 2 * x - 1, readout),
     }
 
 

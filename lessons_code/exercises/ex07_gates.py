@@ -15,8 +15,10 @@ import torch
 from torch import nn
 
 from lessons_code.exercises import Answer
-from lessons_code.l06_initialisation import lstm_with_forget_bias
-from lessons_code.l07_gates import CellGradientConfig, adding_batch, cell_gradient_by_lag, lstm_step  # noqa: F401
+from lessons_code.activations import sigmoid
+from lessons_code.l07_gates import CellGradientConfig, cell_gradient_by_lag, lstm_step
+from lessons_code.models import lstm
+from lessons_code.tasks import adding_problem
 
 
 # --8<-- [start:memory_span]
@@ -33,14 +35,14 @@ def forget_bias_for(steps, left=0.01):
 
 
 # --8<-- [start:cut_paths]
-def cell_path_only(lstm, x, readout):
+def cell_path_only(cell, x, readout):
     """Row k: dL/dc_{T-k} for L = sum over the batch of readout . c_T, with h detached at every step, so
     that the cell's additive path is the only way back; and the forget gates' product times readout."""
-    h = torch.zeros(x.shape[0], lstm.hidden_size, dtype=x.dtype)
+    h = torch.zeros(x.shape[0], cell.hidden_size, dtype=x.dtype)
     c = torch.zeros_like(h)
     cells, forgets = [], []
     for t in range(x.shape[1]):
-        h, c, f = lstm_step(lstm, x[:, t], h.detach(), c)  # detach: no gradient flows back through h
+        h, c, f = lstm_step(cell, x[:, t], h.detach(), c)  # detach: no gradient flows back through h
         cells.append(c)
         forgets.append(f.detach())
     grads = torch.stack(torch.autograd.grad((cells[-1] @ readout).sum(), cells)).flip(0)
@@ -59,14 +61,14 @@ def largest_state(gru, x):
 def counting_cell(steps, big=20.0):
     """One LSTM unit with all weights 0 and every bias `big`: i = f = o = sigmoid(big) and g = tanh(big), all
     about 1, so c_t = c_{t-1} + 1. Returns c after `steps` steps of zero input."""
-    lstm = nn.LSTM(1, 1, batch_first=True)
+    unit = nn.LSTM(1, 1, batch_first=True)
     with torch.no_grad():
-        for param in lstm.parameters():
+        for param in unit.parameters():
             param.zero_()
-        lstm.bias_ih_l0.fill_(big)
+        unit.bias_ih_l0.fill_(big)
     h = c = torch.zeros(1, 1)
     for _ in range(steps):
-        h, c, _ = lstm_step(lstm, torch.zeros(1, 1), h, c)
+        h, c, _ = lstm_step(unit, torch.zeros(1, 1), h, c)
     return c.item()
 # --8<-- [end:coupled]
 
@@ -88,10 +90,6 @@ def guess_mse(x, y):
 
 
 # ---------------------------------------------------------------- what the solutions print, for the tests
-def sigmoid(b: float) -> float:
-    return 1 / (1 + math.exp(-b))
-
-
 @cache
 def cut_paths_run() -> dict:
     """Exercise 2 as the page runs it: per forget bias, the largest gap between autograd and the product of
@@ -101,9 +99,9 @@ def cut_paths_run() -> dict:
     readout = torch.randn(64, dtype=torch.float64)
     runs = {}
     for bias in (1.0, 3.0):
-        lstm = lstm_with_forget_bias(2, 64, bias).double()
-        grads, predicted = cell_path_only(lstm, x, readout)
-        every_path, _ = cell_gradient_by_lag(lstm, x, readout)
+        cell = lstm(2, 64, bias).double()
+        grads, predicted = cell_path_only(cell, x, readout)
+        every_path, _ = cell_gradient_by_lag(cell, x, readout)
         runs[bias] = {"gap": (grads - predicted).abs().max().item(), "scale": predicted.abs().max().item(),
                       "cut": (grads[-1].norm(dim=-1) / readout.norm()).median().item(),
                       "every_path": float(every_path[-1])}
@@ -124,12 +122,12 @@ def coupled_run() -> dict:
 
 @cache
 def plateau_run() -> dict:
-    x, y = adding_batch(20_000, 100, np.random.default_rng(0))
+    x, y = adding_problem(20_000, 100, np.random.default_rng(0))
     return guess_mse(x, y)
 
 
 ANSWERS = [
-    Answer("ex7_sigmoid_1", lambda: sigmoid(1.0), fact=("l07_cell_gradient", "sigmoid_of_bias1")),
+    Answer("ex7_sigmoid_1", lambda: float(sigmoid(1.0)), fact=("l07_cell_gradient", "sigmoid_of_bias1")),
     Answer("ex7_steps_bias0", lambda: steps_to_one_percent(sigmoid(0.0))),
     Answer("ex7_steps_bias1", lambda: steps_to_one_percent(sigmoid(1.0))),
     Answer("ex7_steps_bias3", lambda: steps_to_one_percent(sigmoid(3.0))),
