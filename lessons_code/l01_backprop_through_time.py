@@ -290,10 +290,11 @@ FIGURES = [
         expected_s=0.5,
         expected_fast_s=0.5,
         size=(7.2, 3.4),
-        alt="Diagram of a recurrent network unrolled over four time steps. A row of input nodes x1 to x4 "
-        "feeds a row of hidden states h0 to h4; blue arrows labelled W_hh join each state to the next, "
-        "and the loss L sits above h4. Orange arrows run the other way: from L down to h4, then in arcs "
-        "from each state back to the one before, each labelled with the transposed Jacobian J_t.",
+        alt="Diagram of a recurrent network unrolled over {n_steps} time steps. A row of input nodes, one per step, "
+        "feeds a row of hidden states that starts at h0; blue arrows labelled W_hh join each state to the next, "
+        "and the loss L sits above the last state. Orange arrows run the other way: from L down to the last "
+        "state, then in arcs from each state back to the one before, each labelled with the transposed Jacobian "
+        "J_t.",
     ),
     FigureSpec(
         name="l01_contributions",
@@ -304,9 +305,10 @@ FIGURES = [
         expected_s=1.0,
         expected_fast_s=1.0,
         size=(6.4, 3.6),
-        alt="Bar chart on a logarithmic axis of how much each of 50 time steps contributes to the gradient "
-        "of the recurrent weight matrix, for a random tanh network with the loss at the last step. The bars "
-        "fall in a nearly straight line from the last step to the first, across more than ten orders of "
-        "magnitude; thin grey lines show the range over 20 random input sequences.",
+        alt="Bar chart on a logarithmic axis of how much each of {seq_len} time steps contributes to the gradient of "
+        "the recurrent weight matrix, for a freshly initialised tanh network with the loss at the last step. The "
+        "bars fall from the last step to the first: on average over {n_sequences} random input sequences, whose "
+        "range thin grey lines show, the first step contributes {first_to_last_ratio:.1e} times as much as the "
+        "last.",
     ),
 ]

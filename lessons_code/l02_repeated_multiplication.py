@@ -223,9 +223,9 @@ FIGURES = [
         config=PowersConfig(),
         fast=PowersConfig(),  # already instant; the page quotes n = 10 and n = 50 in both presets
         expected_s=0.5,
-        alt="Two curves on a logarithmic axis over 0 to 50 multiplications: 0.9 to the n falls in a straight "
-        "line to about 0.005, 1.1 to the n rises in a straight line to about 117; the values at n = 10 and "
-        "n = 50 are marked.",
+        alt="Two curves on a logarithmic axis over up to {config.n_max} multiplications: {config.bases} raised to the"
+        " power n. The first falls in a straight line to {power_0.9_50:.3g}, the second rises in a straight line "
+        "to {power_1.1_50:.1f}; the values at n = {config.marks} are marked.",
     ),
     FigureSpec(
         name="l02_gradient_vs_lag",
@@ -235,9 +235,10 @@ FIGURES = [
         fast=LagConfig(hidden=16, max_lag=40, fit_from=10),
         expected_s=1.0,
         size=(7.2, 4.0),
-        alt="Norm of the k-step Jacobian against lag k on a logarithmic axis for five spectral radii: "
-        "straight lines that fall for radius 0.5 and 0.9, stay level for 1.0 and rise for 1.1 and 1.5, "
-        "each with a fitted slope equal to the logarithm of its radius.",
+        alt="Norm of the k-step Jacobian against lag k on a logarithmic axis for spectral radii {config.radii}: "
+        "straight lines that fall for the radii below one, stay level at one and rise above it, each with a "
+        "fitted slope equal to the logarithm of its radius (for example {slope_rho_0.5:.4f} against "
+        "{log_rho_0.5:.4f} for the smallest radius).",
     ),
     FigureSpec(
         name="l02_singular_values",
@@ -248,8 +249,9 @@ FIGURES = [
         expected_s=1.0,
         panels=(1, 2),
         size=(7.2, 3.6),
-        alt="Two panels of singular values on a logarithmic axis. Left, Gaussian W: the spectrum of the "
-        "product fans out over more and more decades as the number of factors grows. Right, orthogonal W: "
-        "every singular value of every product lies on a flat line at 1.",
+        alt="Two panels of singular values on a logarithmic axis, for products of {config.steps} factors. Left, "
+        "Gaussian W: the spectrum of the product fans out as the number of factors grows, over "
+        "{gaussian_decades_kmax:.0f} decades at {k_max} factors. Right, orthogonal W: every singular value of "
+        "every product lies on a flat line at one (the largest deviation is {orthogonal_max_deviation:.0e}).",
     ),
 ]

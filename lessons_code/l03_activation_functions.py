@@ -329,10 +329,11 @@ FIGURES = [
         expected_fast_s=0.5,
         panels=(1, 2),
         size=(7.2, 3.4),
-        alt="Two panels over pre-activations from -6 to 6. Left: the sigmoid rising from 0 to 1, tanh from "
-        "-1 to 1, and ReLU flat at 0 then rising as a straight line. Right: their derivatives. The sigmoid's "
-        "is a bump that peaks at 0.25, tanh's a bump that peaks at 1, and ReLU's a step from 0 to 1 that "
-        "never goes higher; dashed lines mark the two maxima.",
+        alt="Two panels over pre-activations from minus {config.a_max:g} to {config.a_max:g}. Left: the sigmoid "
+        "rising from zero to one, tanh from minus one to one, and ReLU flat at zero then rising as a straight "
+        "line. Right: their derivatives. The sigmoid's is a bump that peaks at {sigmoid_prime_max:g}, tanh's a "
+        "bump that peaks at {tanh_prime_max:g}, and ReLU's a step from zero to {relu_prime_max:g} that never goes"
+        " higher; dashed lines mark the two maxima.",
     ),
     FigureSpec(
         name="l03_regimes",
@@ -344,11 +345,14 @@ FIGURES = [
         expected_fast_s=1.0,
         panels=(1, 3),
         size=(7.6, 3.6),
-        alt="Three panels, for sigmoid, tanh and ReLU networks, of the gradient norm across 50 steps against "
-        "the largest singular value of W, both on logarithmic axes. A vertical line marks 1 over gamma: 4 "
-        "for sigmoid, 1 for tanh and ReLU; left of it the shaded region where vanishing is guaranteed. "
-        "Everywhere left of the line the measured norm lies far below one in a million and under the dashed "
-        "bound. Right of it the ReLU norm climbs above 1, tanh rises to around 1, and sigmoid stays tiny.",
+        alt="Three panels, for sigmoid, tanh and ReLU networks, of the gradient norm across {lag} steps against the "
+        "largest singular value of W, both on logarithmic axes. A vertical line marks one over gamma: "
+        "{sigmoid_threshold:g} for the sigmoid, {tanh_threshold:g} for tanh and ReLU; left of it the shaded "
+        "region where vanishing is guaranteed. Left of the line every measured norm lies below {vanished:.0e} and"
+        " under the dashed bound (the largest is {tanh_max_norm_below_threshold:.0e} for tanh). Right of it the "
+        "norms can explode: ReLU reaches {relu_max_norm:.0e} and tanh {tanh_max_norm:.1e}, while the sigmoid "
+        "first exceeds one only at {sigmoid_first_exploding_ratio:.2g} times its threshold and reaches "
+        "{sigmoid_max_norm:.3g}.",
     ),
     FigureSpec(
         name="l03_saturation",
@@ -360,9 +364,11 @@ FIGURES = [
         expected_fast_s=0.5,
         panels=(1, 2),
         size=(7.6, 3.4),
-        alt="Left: histograms of the tanh derivative met along a trajectory of a tanh network, one per input "
-        "size. For small inputs almost all values sit at the right edge, near 1; as the inputs grow the mass "
-        "moves to the left edge, near 0. Right: as the input standard deviation grows from 0.05 to 10, the "
-        "median derivative falls from about 1 towards 0 while the fraction of saturated units rises towards 1.",
+        alt="Left: histograms of the tanh derivative met along a trajectory of a tanh network, one per input size. "
+        "For small inputs almost all values sit near one, at the right edge; as the inputs grow the mass moves to"
+        " the left edge, near zero. Right: as the input standard deviation grows from {config.sweep_low:g} to "
+        "{config.sweep_high:g}, the median derivative falls (from {median_tanh_prime_0.1:.2f} at the smallest "
+        "input size shown on the left to {median_tanh_prime_4:.2f} at the largest) while the fraction of "
+        "saturated units rises (to {saturated_fraction_4:.0%} at that largest size).",
     ),
 ]

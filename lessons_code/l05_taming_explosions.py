@@ -518,11 +518,13 @@ FIGURES = [
         expected_fast_s=0.5,
         panels=(1, 2),
         size=(8.0, 3.6),
-        alt="Left: a gradient arrow g = (4, 1) with the circle of norm 1 and the square of entries between "
-        "-1 and 1. Norm clipping shortens the arrow onto the circle along the same line; value clipping "
-        "moves its tip to the corner (1, 1), turning it to 45 degrees. Right: cosine between the "
-        "value-clipped and the original gradient against the gradient's direction, for three lengths: it dips "
-        "well below 1 away from the axes and the diagonal, while norm clipping stays at exactly 1.",
+        alt="Left: a gradient arrow g = ({config.example}) with the circle of norm {clip_threshold:g} and the square "
+        "of entries between minus and plus {clip_threshold:g}. Norm clipping shortens the arrow onto the circle "
+        "along the same line; value clipping moves its tip to the corner of the square, turning it by "
+        "{value_clip_turn_deg:.0f} degrees to an angle of {value_clip_angle_deg:.0f} degrees. Right: cosine "
+        "between the value-clipped and the original gradient against the gradient's direction, for lengths "
+        "{config.sweep_norms}: it dips as low as {value_clip_min_cosine:.2f} away from the axes and the diagonal,"
+        " while norm clipping stays at exactly {norm_clip_min_cosine_sweep:g}.",
     ),
     FigureSpec(
         name="l05_clip_cliff",
@@ -534,10 +536,12 @@ FIGURES = [
         expected_fast_s=1.0,
         panels=(1, 2),
         size=(8.4, 3.7),
-        alt="Left: fraction of 200 random starts on the cliff problem that reach the minimum, against the "
-        "learning rate, with and without gradient-norm clipping: the clipped curve rises to nearly every "
-        "start, the unclipped one stays well below and falls at the largest learning rate. Right: the "
-        "starts in the (w, b) plane marked by outcome at the largest learning rate, with the wall b = -w/2.",
+        alt="Left: fraction of {cliff_n_starts} random starts on the cliff problem that reach the minimum, against "
+        "the learning rate from {cliff_lr_min:g} to {cliff_lr_max:g}, with and without gradient-norm clipping: at"
+        " the largest rate {cliff_success_clipped:.0%} of the clipped runs succeed and "
+        "{cliff_success_unclipped:.0%} of the unclipped ones; the best unclipped rate is "
+        "{cliff_success_unclipped_best:.0%}. Right: the starts in the (w, b) plane marked by outcome at learning "
+        "rate {cliff_headline_lr:g}, with the wall where b equals minus w over two.",
     ),
     FigureSpec(
         name="l05_truncation",
@@ -548,10 +552,14 @@ FIGURES = [
         expected_s=28.0,
         expected_fast_s=1.5,
         size=(6.4, 3.8),
-        alt="Recall error against truncation length k on a log axis, for delays d = 5 and d = 10, three "
-        "networks each. For k from 2 up to the delay every network stays near chance (0.5); once k exceeds "
-        "the delay by a step or two the error drops to almost zero. Dotted lines mark k = d. At k = 1 some "
-        "networks learned the short delay anyway.",
+        alt="Recall error against truncation length k on a log axis, for delays d = {truncation_delay_short} and d = "
+        "{truncation_delay_long}, {truncation_seeds} networks each, with the chance level of "
+        "{truncation_chance_error:g} dashed. For k from two up to the delay almost every network stays near "
+        "chance ({truncation_short_solved_below} of {truncation_short_runs_below} runs learned the short delay, "
+        "{truncation_long_solved_below} of {truncation_long_runs_below} the long one); from k = "
+        "{truncation_short_first_k_all_solved} every network learns the short delay and from k = "
+        "{truncation_long_first_k_all_solved} the long one. Dotted lines mark k = d. At k equal to one, "
+        "{truncation_short_solved_k1} of {truncation_short_runs_k1} networks learned the short delay anyway.",
     ),
     FigureSpec(
         name="l05_penalty",
@@ -563,10 +571,12 @@ FIGURES = [
         expected_fast_s=1.5,
         panels=(1, 2),
         size=(8.4, 3.7),
-        alt="Left: size of the backward signal at each time step relative to the last step, on a log axis: at "
-        "initialisation and after training on the loss alone it falls by orders of magnitude towards the "
-        "first steps; after training with Pascanu's regulariser it stays much closer to 1. Right: the task "
-        "loss on held-out sequences during training for both runs, against the dashed line of always "
-        "answering 0.",
+        alt="Left: size of the backward signal at each of {penalty_length} time steps relative to the last step, on a"
+        " log axis. At the first step it is {penalty_ratio_first_initial:.0e} at initialisation, "
+        "{penalty_ratio_first_loss_only:.2g} after training on the loss alone, and "
+        "{penalty_ratio_first_with_penalty:.2g} after training with Pascanu's regulariser. Right: the task loss "
+        "on held-out sequences during {penalty_steps} training steps for both runs, against the dashed line of "
+        "always answering zero at {penalty_baseline_mse:.4f}; they end at {penalty_task_loss_loss_only:.2g} "
+        "without the penalty and {penalty_task_loss_with_penalty:.2g} with it.",
     ),
 ]

@@ -192,9 +192,11 @@ FIGURES = [
         expected_fast_s=1.0,
         size=(7.0, 4.0),
         alt="The norm of the gradient reaching each time step's hidden state, on a log axis, for four untrained "
-        "networks over 100 steps. The two with PyTorch's default initialisation, a tanh RNN and an LSTM, fall "
-        "in nearly straight lines by about twenty orders of magnitude towards the first step; the orthogonally "
-        "initialised tanh RNN and the LSTM with orthogonal weights and forget bias 1 lose only a few.",
+        "networks over {seq_len} steps. The two with PyTorch's default initialisation, a tanh RNN and an LSTM, "
+        "fall in nearly straight lines by {decades_lost_tanh_default:.0f} and {decades_lost_lstm_default:.0f} "
+        "orders of magnitude towards the first step; the orthogonally initialised tanh RNN loses "
+        "{decades_lost_tanh_orthogonal:.1f} and the LSTM with orthogonal weights and forget bias one loses "
+        "{decades_lost_lstm_recipe:.1f}.",
     ),
     FigureSpec(
         name="l08_clip_log",
@@ -206,9 +208,10 @@ FIGURES = [
         expected_fast_s=2.0,
         panels=(1, 2),
         size=(7.6, 3.4),
-        alt="Two panels over the training steps of the recipe's LSTM on the adding problem. Left: the global "
-        "gradient norm logged before clipping, mostly below the dashed clipping threshold, with bursts above it "
-        "around the time learning takes off. Right: the training loss on a log axis, flat at the level of "
-        "always predicting 1 for a few hundred steps, then falling by about two orders of magnitude.",
+        alt="Two panels over {steps} training steps of the recipe's LSTM on the adding problem with sequences of "
+        "{seq_len} steps. Left: the global gradient norm logged before clipping, with a median of "
+        "{median_norm:.2f} and a largest value of {largest_norm:.2g}, above the dashed clipping threshold of "
+        "{max_norm:g} in {clipped_fraction:.0%} of the steps. Right: the training loss on a log axis, which "
+        "starts near the level of always predicting one ({baseline_loss:.3f}) and ends at {final_loss:.2g}.",
     ),
 ]

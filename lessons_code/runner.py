@@ -17,6 +17,7 @@ import json
 import math
 import os
 import signal
+import string
 import sys
 import time
 import traceback
@@ -31,6 +32,7 @@ import numpy as np
 
 from lessons_code import hang_guard as hang_guard_module
 from lessons_code import plotting
+from lessons_code.facts import DEFAULT_FORMAT, format_value
 from lessons_code.fingerprint import cpu_signature, versions
 from lessons_code.paths import PACKAGE_DIR
 from lessons_code.registry import FigureSpec, Result
@@ -241,6 +243,35 @@ def check_result(spec: FigureSpec, result: Any) -> None:
                 raise ValueError(f"non-finite values where finite ones are expected: {', '.join(bad[:5])}")
 
 
+class _FactFiller(string.Formatter):
+    """Fills ``{name}`` / ``{name:fmt}`` from a figure's facts, and ``{config.field}`` from its settings,
+    formatted exactly as pages show a fact; a list reads as "0.5, 0.9 and 3"."""
+
+    def __init__(self, facts: dict[str, Any], config: dict[str, Any]) -> None:
+        self.facts, self.config = facts, config
+
+    def get_field(self, field_name, args, kwargs):  # the whole name is the key: "power_0.9_10" has dots
+        source, key = (self.config, field_name[len("config."):]) if field_name.startswith("config.") \
+            else (self.facts, field_name)
+        if key not in source:
+            kind = "setting" if source is self.config else "fact"
+            raise KeyError(f"alt text names the {kind} {key!r}, which this figure does not have; "
+                           f"its {kind}s: {', '.join(sorted(source))}")
+        return source[key], field_name
+
+    def format_field(self, value, format_spec):
+        if isinstance(value, (list, tuple)):
+            items = [format_value(v, format_spec or "g") for v in value]
+            return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        return format_value(value, format_spec or DEFAULT_FORMAT)
+
+
+def render_alt(template: str, facts: dict[str, Any], config: dict[str, Any]) -> str:
+    """A figure's alt text with every number filled in from its facts and settings, so the words a screen
+    reader speaks change when the results do (the template itself holds no literal number: tests check it)."""
+    return _FactFiller(facts, config).format(template)
+
+
 def facts_document(module: ModuleType, spec: FigureSpec, preset: str, result: Result) -> dict[str, Any]:
     width, height = (round(v * 96) for v in spec.size)  # CSS pixels at 96 px per inch
     return {
@@ -252,7 +283,7 @@ def facts_document(module: ModuleType, spec: FigureSpec, preset: str, result: Re
         "config": config_dict(spec.config_for(preset)),
         "versions": versions(),
         "runtime_budget_s": spec.budget_s(preset),
-        "alt": spec.alt,
+        "alt": render_alt(spec.alt, to_jsonable(result.facts), config_dict(spec.config_for(preset))),
         "width": width,
         "height": height,
         "facts": to_jsonable(result.facts),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -41,6 +42,27 @@ def test_every_figure_runs_in_the_fast_preset_and_honours_the_contract(fast_figu
         assert doc["facts"] and doc["data"], name
         svg = (fast_figures / f"{name}.svg").read_text()
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Date" not in svg, name
+
+
+#: A number typed into an alt text: digits that do not continue a name such as x_1, h0 or float64.
+LITERAL_NUMBER = re.compile(r"(?<![\w])\d")
+
+
+def test_every_alt_text_takes_its_numbers_from_the_facts(fast_figures) -> None:
+    """Alt texts are templates: every number comes from a {fact} or {config.field} placeholder, so what a
+    screen reader speaks moves with the results, as the prose does (issue 14)."""
+    for name, (module, spec) in registry.all_figures().items():
+        typed = LITERAL_NUMBER.findall(re.sub(r"\{[^}]*\}", "", spec.alt))
+        assert not typed, f"{name}: alt text has literal numbers; use {{fact}} placeholders: {spec.alt!r}"
+        rendered = json.loads((fast_figures / f"{name}.json").read_text())["alt"]
+        assert "{" not in rendered and "}" not in rendered and len(rendered) > 40, (name, rendered)
+
+
+def test_alt_text_placeholders_use_the_pages_formatting_and_name_unknown_facts() -> None:
+    assert runner.render_alt("{a:.0%} and {b} of {config.radii}", {"a": 0.5, "b": 0.123456}, {"radii": [0.5, 3.0]}) \
+        == "50% and 0.123 of 0.5 and 3"
+    with pytest.raises(KeyError, match="'nope'.*its facts: a"):
+        runner.render_alt("{nope}", {"a": 1}, {})
 
 
 def test_two_clean_runs_are_byte_identical_serial_or_in_two_processes(fast_figures, tmp_path) -> None:
