@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from lessons_code import plotting, validation
 from lessons_code.activations import sigmoid
 from lessons_code.models import StackedRNN, irnn, tanh_rnn
-from lessons_code.registry import FigureSpec, Result
+from lessons_code.registry import Claim, FigureSpec, Result
 from lessons_code.tasks import ADDING_BASELINE_MSE, adding_problem, cliff_descent, cliff_loss_and_grad, memory_batch
 from lessons_code.training import train
 
@@ -246,6 +246,7 @@ def compute_unstable_loss(config: UnstableConfig, rng: np.random.Generator) -> R
         "unstable_unclipped_peak_ratio": float(peak[:S].max()),
         "unstable_clipped_peak_ratio": float(peak[S:].max()),
         "unstable_clipped_final_loss_max": float(clipped[:, -1].max()),
+        "unstable_clipped_final_over_start_max": float((clipped[:, -1] / clipped[:, 0]).max()),
         "unstable_clipped_nonfinite": int((first_nonfinite(clipped) >= 0).sum()),
         "unstable_lr": config.lr,
         "unstable_max_norm": config.max_norm,
@@ -420,10 +421,25 @@ def plot_cliff(result: Result, axes) -> None:
     ax_norm.set(xlabel="gradient-descent step", ylabel="gradient norm (log scale)", title="Gradient norm on the path")
 
 
+#: What docs/04-consequences.md says in words about the published results.
+MEMORY_CLAIMS = (
+    Claim("short gaps are learned, and from some gap on every network is at chance",
+          lambda f: f["longest_gap_all_solved"] >= f["shortest_gap"] and f["gap_from_which_all_at_chance"] > 0),
+    Claim("the networks that learned the shortest gap raised their Jacobian norm in training",
+          lambda f: f["jacobian_norm_shortest_gap"] > f["jacobian_norm_init_shortest_gap"]),
+)
+UNSTABLE_CLAIMS = (
+    Claim("with clipping every run drifts down towards the baseline",
+          lambda f: f["unstable_clipped_final_over_start_max"] < 0.5 and f["unstable_clipped_nonfinite"] == 0),
+    Claim("without clipping some runs turn into NaN", lambda f: f["unstable_seeds_nonfinite"] >= 1),
+)
+
+
 FIGURES = [
     FigureSpec(
         name="l04_memory_vs_gap",
         compute=compute_memory_vs_gap,
+        claims=MEMORY_CLAIMS,
         plot=plot_memory_vs_gap,
         config=MemoryConfig(),
         fast=MemoryConfig(gaps=(2, 60), seeds=2, hidden=16, steps=150, batch=32, lr=1e-2, test_size=256,
@@ -443,6 +459,7 @@ FIGURES = [
     FigureSpec(
         name="l04_unstable_loss",
         compute=compute_unstable_loss,
+        claims=UNSTABLE_CLAIMS,
         plot=plot_unstable_loss,
         config=UnstableConfig(),
         fast=UnstableConfig(seeds=3, length=50, hidden=32, steps=80, lr=0.05),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from lessons_code import plotting, validation
 from lessons_code.models import LastStepRegressor, StackedRNN, tanh_rnn
-from lessons_code.registry import FigureSpec, Result
+from lessons_code.registry import Claim, FigureSpec, Result
 from lessons_code.tasks import cliff_descent, cliff_loss_and_grad, delayed_recall
 from lessons_code.training import hidden_states, train
 
@@ -507,6 +507,17 @@ def plot_penalty(result: Result, axes) -> None:
     ax_loss.legend(loc="lower left", fontsize=8)
 
 
+#: What docs/05-taming-explosions.md says in words about the penalty experiment's published results.
+PENALTY_CLAIMS = (
+    Claim("both runs learn the task: they end below half the baseline",
+          lambda f: max(f["penalty_task_loss_loss_only_vs_baseline"], f["penalty_task_loss_with_penalty_vs_baseline"]) < 0.5),
+    Claim("the penalty keeps more of the signal at the first step than the loss alone",
+          lambda f: f["penalty_ratio_first_with_penalty"] > f["penalty_ratio_first_loss_only"] > f["penalty_ratio_first_initial"]),
+    Claim("on this task the penalty left the task loss higher, not lower",
+          lambda f: f["penalty_task_loss_with_penalty"] > f["penalty_task_loss_loss_only"]),
+)
+
+
 FIGURES = [
     FigureSpec(
         name="l05_clip_geometry",
@@ -564,6 +575,7 @@ FIGURES = [
     FigureSpec(
         name="l05_penalty",
         compute=compute_penalty,
+        claims=PENALTY_CLAIMS,
         plot=plot_penalty,
         config=PenaltyConfig(),
         fast=PenaltyConfig(hidden=16, length=20, steps=60, eval_every=20, eval_size=128),

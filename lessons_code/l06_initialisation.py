@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lessons_code import plotting, validation
-from lessons_code.models import init_orthogonal, irnn, lstm, tanh_rnn
+from lessons_code.models import IRNN_INPUT_STD, init_orthogonal, irnn, lstm, tanh_rnn
 from lessons_code.registry import FigureSpec, Result
 from lessons_code.training import gradient_ratio_by_lag
 
@@ -136,6 +136,7 @@ def compute_ratio_at_init(config: RatioConfig, rng: np.random.Generator) -> Resu
         facts[f"ratio_{name}"] = float(curves[name][-1])
         if name == "irnn":
             facts["irnn_active_fraction"] = irnn_active_fraction(core, x)
+            facts["irnn_input_std"] = IRNN_INPUT_STD
         if name == "default_tanh":
             W = core.weight_hh_l0.detach().numpy()
             facts["default_whh_spectral_radius"] = float(np.max(np.abs(np.linalg.eigvals(W))))

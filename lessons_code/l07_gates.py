@@ -22,7 +22,7 @@ from lessons_code.activations import sigmoid
 from lessons_code.models import CORES, LastStepRegressor, lstm, tanh_rnn
 from lessons_code.tasks import ADDING_BASELINE_MSE, adding_problem
 from lessons_code.training import gradient_ratio_by_lag, train
-from lessons_code.registry import FigureSpec, Result
+from lessons_code.registry import Claim, FigureSpec, Result
 
 # --8<-- [start:imports]
 import math
@@ -144,6 +144,7 @@ KINDS = ("tanh_rnn", "irnn", "lstm", "gru")
 KIND_LABELS = {"tanh_rnn": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU"}
 KIND_COLORS = {"tanh_rnn": "grey", "irnn": "purple", "lstm": "blue", "gru": "green"}
 NOT_REACHED = "not reached"  # the "steps to solve" fact of a model none of whose runs got there
+LEFT_BASELINE = 0.5  # a run has left the baseline once its test MSE is below this fraction of it
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,9 @@ def compute_adding_problem(config: AddingConfig, rng: np.random.Generator) -> Re
                     run["whh_spectral_radius"] = float(np.max(np.abs(np.linalg.eigvals(W))))
             runs[kind].append(run)
         done = runs[kind]
+        baseline_test = float(((test[1] - 1.0) ** 2).mean())
+        leaves = nan_median([first_step_below(r["step"], r["test_mse"], LEFT_BASELINE * baseline_test) for r in done])
+        facts[f"adding_leaves_baseline_{kind}"] = leaves if math.isfinite(leaves) else NOT_REACHED
         facts[f"adding_final_mse_{kind}"] = nan_median([r["final_mse"] for r in done])
         steps_to_solve = nan_median([r["steps_to_solve"] for r in done])
         facts[f"adding_steps_to_solve_{kind}"] = steps_to_solve if math.isfinite(steps_to_solve) else NOT_REACHED
@@ -229,6 +233,8 @@ def compute_adding_problem(config: AddingConfig, rng: np.random.Generator) -> Re
         facts[f"adding_clipped_fraction_{kind}"] = float(np.mean([r["clipped_fraction"] for r in done]))
         facts[f"adding_ratio_after_{kind}"] = nan_median([r.get("ratio_after", float("nan")) for r in done])
         facts[f"adding_lr_{kind}"] = lr
+    solved = {k: facts[f"adding_steps_to_solve_{k}"] for k in runs if facts[f"adding_steps_to_solve_{k}"] != NOT_REACHED}
+    facts["adding_fastest_model"] = KIND_LABELS[min(solved, key=solved.get)] if solved else "none"
     irnn_runs = [r for r in runs.get("irnn", []) if "whh_distance_from_identity" in r]
     facts["adding_irnn_whh_distance"] = nan_median([r["whh_distance_from_identity"] for r in irnn_runs])
     facts["adding_irnn_whh_radius"] = nan_median([r["whh_spectral_radius"] for r in irnn_runs])
@@ -265,6 +271,22 @@ def plot_adding_problem(result: Result, ax) -> None:
     ax.legend(loc="upper right", title="one line per seed; dot: solved, stopped; x: diverged", title_fontsize=8.5)
 
 
+def _on_baseline(facts, kind: str) -> bool:
+    return facts[f"adding_final_mse_{kind}"] >= (1 - LEFT_BASELINE) * facts["adding_baseline_mse_test"]
+
+
+#: What docs/07-gates.md says in words about the comparison (checked on the published results).
+ADDING_CLAIMS = (
+    Claim("the tanh RNN learns nothing: its final MSE sits on the baseline", lambda f: _on_baseline(f, "tanh_rnn")),
+    Claim("the IRNN, started as Le et al. start it, does not get off the baseline in this budget",
+          lambda f: _on_baseline(f, "irnn") and f["adding_solved_runs_irnn"] == 0),
+    Claim("the gated models solve it: every LSTM and GRU run reaches the threshold",
+          lambda f: f["adding_solved_runs_lstm"] == f["adding_solved_runs_gru"] == f["adding_seeds"]),
+    Claim("the LSTM sits on the baseline for a while before it drops",
+          lambda f: f["adding_leaves_baseline_lstm"] != NOT_REACHED and f["adding_leaves_baseline_lstm"] > 0),
+)
+
+
 FIGURES = [
     FigureSpec(
         name="l07_cell_gradient",
@@ -291,6 +313,7 @@ FIGURES = [
         expected_s=95.0,
         expected_fast_s=5.0,
         size=(6.8, 4.4),
+        claims=ADDING_CLAIMS,
         nonfinite_ok=frozenset({"runs", "adding_final_mse_tanh_rnn", "adding_final_mse_irnn",
                                 "adding_final_mse_lstm", "adding_final_mse_gru", "adding_ratio_after_tanh_rnn",
                                 "adding_ratio_after_irnn", "adding_ratio_after_lstm", "adding_ratio_after_gru",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lessons_code import plotting, validation
 from lessons_code.models import LastStepRegressor, init_orthogonal, lstm, set_forget_bias, tanh_rnn
-from lessons_code.registry import FigureSpec, Result
+from lessons_code.registry import Claim, FigureSpec, Result
 from lessons_code.tasks import ADDING_BASELINE_MSE, adding_problem
 from lessons_code.training import hidden_gradient_norms, train
 
@@ -61,6 +61,13 @@ def train_recipe(model: nn.Module, steps: int, seq_len: int, max_norm: float = 1
 
 def _mean_tail(values: list[float], n: int) -> float:
     return float(np.mean(values[-n:]))
+
+
+def loss_leaves_baseline(losses: list[float], window: int) -> int:
+    """The first step from which the mean loss over `window` steps is below half the baseline; -1 if never."""
+    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+    below = np.flatnonzero(smooth < 0.5 * ADDING_BASELINE_MSE)
+    return int(below[0]) if below.size else -1
 
 
 # ---------------------------------------------------------------- figure l08_monitor
@@ -156,6 +163,7 @@ def compute_clip_log(config: ClipLogConfig, rng: np.random.Generator) -> Result:
         "median_norm": float(np.median(norms_arr)),
         "largest_norm": float(norms_arr.max()),
         "final_loss": _mean_tail(losses, config.tail),
+        "loss_leaves_baseline_step": loss_leaves_baseline(losses, config.tail),
         "baseline_loss": ADDING_BASELINE_MSE,
         "seq_len": config.seq_len,
         "steps": config.steps,
@@ -201,6 +209,8 @@ FIGURES = [
     FigureSpec(
         name="l08_clip_log",
         compute=compute_clip_log,
+        claims=(Claim("the loss stays at the baseline for a while and then drops",
+                      lambda f: f["loss_leaves_baseline_step"] > 0 and f["final_loss"] < 0.5 * f["baseline_loss"]),),
         plot=plot_clip_log,
         config=ClipLogConfig(),
         fast=ClipLogConfig(hidden=8, seq_len=10, steps=60, tail=10),

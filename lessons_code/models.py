@@ -20,6 +20,9 @@ from torch import nn
 
 
 # --8<-- [start:inits]
+IRNN_INPUT_STD = 1e-3  # Le et al.'s input weights: N(0, 0.001^2)
+
+
 def init_orthogonal(rnn: nn.RNNBase) -> None:
     """Make every recurrent weight block orthogonal (Saxe et al., 2014): all its singular values are 1.
 
@@ -33,7 +36,7 @@ def init_orthogonal(rnn: nn.RNNBase) -> None:
                     nn.init.orthogonal_(block)
 
 
-def init_identity(rnn: nn.RNN, input_std: float = 1e-3) -> None:
+def init_identity(rnn: nn.RNN, input_std: float = IRNN_INPUT_STD) -> None:
     """The IRNN of Le, Jaitly & Hinton (2015): a ReLU RNN whose recurrent matrix starts as the identity,
     with zero biases and input weights drawn from N(0, input_std^2)."""
     if rnn.nonlinearity != "relu":

@@ -34,6 +34,14 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A qualitative statement the page makes about a figure's published results, and its check."""
+
+    says: str  # the statement, as the page makes it
+    holds: Callable[[Mapping[str, Any]], bool]  # True when the facts support it
+
+
+@dataclass(frozen=True)
 class FigureSpec:
     """One figure: how to compute its data, how to draw it, and what it may cost."""
 
@@ -49,6 +57,10 @@ class FigureSpec:
     panels: tuple[int, int] = (1, 1)  # rows, columns of axes handed to plot()
     size: tuple[float, float] = (6.4, 3.8)  # inches; 96 CSS px per inch on the page
     nonfinite_ok: frozenset[str] = field(default_factory=frozenset)  # data/fact keys allowed NaN/inf
+    # What the page says in words about the published results, each with a test on the facts. The words
+    # of a sentence cannot change with the numbers, so if new results contradict one, the publishing
+    # build stops and names the sentence instead of publishing a page that says the opposite of its figure.
+    claims: tuple[Claim, ...] = ()
 
     @property
     def lesson(self) -> str:

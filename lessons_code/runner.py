@@ -272,6 +272,15 @@ def render_alt(template: str, facts: dict[str, Any], config: dict[str, Any]) -> 
     return _FactFiller(facts, config).format(template)
 
 
+def check_claims(spec: FigureSpec, result: Result) -> None:
+    """Raise if the published results contradict something the page says about them in words. Only the
+    publishing preset is held to them: the small fast preset is not the run the page describes."""
+    broken = [claim.says for claim in spec.claims if not claim.holds(result.facts)]
+    if broken:
+        raise ValueError("the page says " + "; and ".join(repr(b) for b in broken)
+                         + ", which these results no longer support: rewrite the sentence or find out what changed")
+
+
 def facts_document(module: ModuleType, spec: FigureSpec, preset: str, result: Result) -> dict[str, Any]:
     width, height = (round(v * 96) for v in spec.size)  # CSS pixels at 96 px per inch
     return {
@@ -364,6 +373,8 @@ def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[bytes, b
             rng = seed_everything(spec.seed)
             result = spec.compute(spec.config_for(preset), rng)
             check_result(spec, result)
+            if preset == "publish":
+                check_claims(spec, result)
             stage, function = "plot", f"{module.__name__}:{spec.plot.__name__}"
             fig, axes = plotting.new_figure(spec.size, spec.panels)
             spec.plot(result, axes)
