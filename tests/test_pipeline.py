@@ -265,3 +265,15 @@ def test_worker_processes_compute_with_the_figures_thread_count():
 
     with multiprocessing.get_context("spawn").Pool(2, initializer=runner._init_worker) as pool:
         assert [pool.apply(torch.get_num_threads) for _ in range(2)] == [runner.torch_threads()] * 2
+
+
+def test_a_claim_the_published_results_contradict_stops_the_publishing_run(sandbox) -> None:
+    module = sandbox / "lessons_code" / "l91_fake.py"
+    module.write_text(module.read_text().replace(
+        "expected_s=5.0,", "expected_s=5.0, claims=(Claim('the total is negative', lambda f: f['total'] < 0),),")
+        .replace("from lessons_code.registry import FigureSpec, Result", "from lessons_code.registry import Claim, FigureSpec, Result"))
+    fast, statuses = run_sandbox(sandbox)  # the fast preset is not what the page describes: not held to it
+    assert fast.returncode == 0 and statuses["l91_plain"] == "computed", fast.stderr
+    publish = run_cli("figures", "--out", str(sandbox / "publish"), cwd=sandbox, env={"PYTHONPATH": str(sandbox)})
+    assert publish.returncode == 1
+    assert "figure l91_plain" in publish.stderr and "the page says 'the total is negative'" in publish.stderr
