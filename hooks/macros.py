@@ -58,7 +58,10 @@ def caption_text(caption: str) -> str:
 
 def define_env(env) -> None:
     def site_relative(target: str) -> str:
-        page_dir = posixpath.dirname(env.page.file.src_uri)
+        # MkDocs' page has .file.src_uri; Zensical's macros extension gives the same docs-relative path as .path
+        # (bench/zensical_check.py builds the site with Zensical too).
+        page = env.page
+        page_dir = posixpath.dirname(page.file.src_uri if hasattr(page, "file") else page.path)
         return posixpath.relpath(target, page_dir or ".")
 
     @env.macro
