@@ -75,6 +75,15 @@ test: install
 bench: install
 	$(PY) bench/bench.py
 
+# make zensical: builds the site with Zensical (Material for MkDocs' successor) as well, and lists what its build
+# lacks next to the MkDocs build in build/zensical/report.md (bench/zensical_check.py says how). Zensical goes
+# into build/zensical-venv, never into .venv or the lock files. 0.0.73 is the newest release that installs from
+# the package index this project's machines use: 0.0.74 and later need zensical-ui, which that index lacks.
+ZENSICAL_VERSION ?= 0.0.73
+.PHONY: zensical
+zensical: install
+	$(PY) bench/zensical_check.py --zensical-version $(ZENSICAL_VERSION)
+
 # make diff BASE=main [PRESET=fast]: which figures, facts and quoted sentences this checkout changes
 # against BASE (a branch, tag or commit), in build/diff/report.md, with old/new images in build/diff/images.
 # BASE's figures are built in a git worktree into build/diff/base/PRESET, a cache the next run reuses, with

@@ -205,3 +205,20 @@ def test_an_action_used_by_several_workflows_is_pinned_to_one_commit() -> None:
             repo, sha = action.split("@")
             pins.setdefault("/".join(repo.split("/")[:2]), set()).add(sha)  # actions/cache/restore is actions/cache
     assert all(len(shas) == 1 for shas in pins.values()), {k: v for k, v in pins.items() if len(v) > 1}
+
+
+def test_the_zensical_job_reports_and_never_blocks() -> None:
+    """ci.yml's zensical job builds the site with Zensical too (make zensical) and puts the list of what that
+    build lacks in the run's summary; it can fail neither the run nor, through pages.yml's call, a deploy."""
+    ci = _workflow("ci.yml")
+    job = ci["jobs"]["zensical"]
+    assert job["continue-on-error"] is True and job["permissions"] == {"contents": "read"}
+    assert job["env"]["GTT_PRESET"] == "fast"
+    assert all("needs" not in other for other in ci["jobs"].values())  # nothing waits for it
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs[:2] == ["make install", "make zensical"]
+    (summary,) = [s for s in job["steps"] if 'build/zensical/report.md >> "$GITHUB_STEP_SUMMARY"' in s.get("run", "")]
+    assert summary["if"].startswith("always()")  # a crash's report reaches the summary too
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^ZENSICAL_VERSION \?= \d+\.\d+\.\d+$", makefile, re.M)  # one pinned release
+    assert "bench/zensical_check.py --zensical-version $(ZENSICAL_VERSION)" in makefile
