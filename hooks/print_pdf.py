@@ -158,6 +158,11 @@ def finish_print_page(config) -> Path:
             section.decompose()
     _write_contents(tree, content)
     _fix_links(tree, config)
+    # Material names each code block after its closest ancestor with an id (or a counter if there is none);
+    # here every block of a lesson sits in that lesson's <section id>, so all of them would get one name
+    # and each copy button would copy the lesson's first block. An id of its own keeps each block apart.
+    for number, pre in enumerate(content.css("div.highlight > pre")):
+        pre.attrs["id"] = f"print-code-{number}"
     for img in tree.css("img[loading]"):
         del img.attrs["loading"]  # every figure is wanted on paper, not only once scrolled to
     css, js = _state["assets"]
