@@ -217,7 +217,7 @@ def build_zensical(project: Path, site: Path, env: dict, max_attempts: int = 8) 
         seconds, proc = run([str(VENV / "bin" / "zensical"), "build"], env=env, cwd=project)
         output = ANSI.sub("", proc.stdout + proc.stderr)
         error = first_error(output, project) if proc.returncode else ""
-        settings = "mkdocs.yml as it is" if number == 0 else "with " + "; ".join(result.relaxed + result.set_aside)
+        settings = "mkdocs.yml as it is" if number == 0 else "mkdocs.yml with " + "; ".join(result.relaxed + result.set_aside)
         result.attempts.append(Attempt(settings, seconds, proc.returncode, error, output))
         if proc.returncode == 0:
             result.warnings = zensical_warnings(output)
