@@ -10,7 +10,7 @@ MKDOCS := $(VENV)/bin/mkdocs
 PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -q
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install lock serve site site-fast figures figures-fast test bench clean diff
+.PHONY: install lock serve site site-fast figures figures-fast test bench clean diff notebooks
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -68,6 +68,10 @@ figures: install
 
 figures-fast: install
 	$(PY) -m lessons_code figures --fast
+
+# Regenerate notebooks/*.ipynb from their templates and the lesson sections they include (then commit them).
+notebooks: install
+	$(PY) -m lessons_code notebooks
 
 test: install
 	$(PY) -m pytest

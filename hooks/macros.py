@@ -3,6 +3,8 @@
     {{ fact("l02_powers", "power_0.9_10") }}          -> 0.349   (format ".3g" by default)
     {{ fact("l02_powers", "power_1.1_50", ".1f") }}   -> 117.4
     {{ figure("l02_powers", "What to look at.") }}    -> the image with alt text, size, caption, data link
+    {{ run_it_yourself() }}                            -> a lesson's "Run it yourself" section (its notebook)
+    {{ notebook_table() }}                             -> every notebook: lesson, page, Colab, what it needs
 
 An unknown figure or fact name stops the build and lists the names that exist.
 """
@@ -14,7 +16,7 @@ import posixpath
 from functools import cache
 from pathlib import Path
 
-from lessons_code import paths
+from lessons_code import notebooks, paths
 from lessons_code.facts import DEFAULT_FORMAT, format_value
 
 
@@ -84,3 +86,24 @@ def define_env(env) -> None:
             f'<figcaption markdown="1">\n\n{caption} <span class="gtt-data">[Data and facts (JSON)]({data})</span>\n\n'
             "</figcaption>\n</figure>\n"
         )
+
+    def colab(nb: notebooks.Notebook) -> str:
+        return notebooks.colab_url(nb, *notebooks.github_repo(env.conf.repo_url, env.conf.edit_uri))
+
+    @env.macro
+    def run_it_yourself() -> str:
+        """The lesson's notebook: a link to its page and to Colab, and what it needs (end of each lesson)."""
+        root = Path(env.conf.config_file_path).resolve().parent
+        nb = notebooks.for_lesson_page(env.page.file.src_uri, root)
+        return notebooks.run_it_yourself_section(nb, site_relative(nb.page), colab(nb))
+
+    @env.macro
+    def notebook_table() -> str:
+        """Every notebook with its lesson (title from the page's heading), its page, Colab and needs."""
+        rows = []
+        for nb in notebooks.discover(Path(env.conf.config_file_path).resolve().parent):
+            lesson = Path(env.conf.docs_dir) / nb.lesson_page
+            title = next((line[2:].strip() for line in lesson.read_text(encoding="utf-8").splitlines()
+                          if line.startswith("# ")), f"Lesson {nb.lesson_number}")
+            rows.append((f"[{title}]({site_relative(nb.lesson_page)})", site_relative(nb.page), colab(nb), nb))
+        return notebooks.table(rows)

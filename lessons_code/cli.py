@@ -3,6 +3,7 @@
     python -m lessons_code list
     python -m lessons_code figures [--only NAME ...] [--fast] [--force] [--out DIR] [--jobs N]
     python -m lessons_code diff BASE_DIR HEAD_DIR [--out REPORT.md] [--images DIR]   (see diff.py)
+    python -m lessons_code notebooks [--check] [--execute]   (see notebooks.py)
 
 Exit codes: 0 all figures up to date, 1 a figure failed (the message names lesson, figure,
 function and cause), 2 bad usage (e.g. an unknown figure name; the valid names are listed).
@@ -34,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     from lessons_code import diff  # standard library only, like this module
 
     diff.add_arguments(commands.add_parser("diff", help="compare two figure builds: a Markdown report for review"))
+    from lessons_code import notebooks  # no lesson module, numpy or torch at import
+
+    notebooks.add_arguments(commands.add_parser("notebooks", help="generate the notebooks from their templates "
+                                                "(--check: only report stale ones; --execute: then run them, cached)"))
     return parser
 
 
@@ -96,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from lessons_code import diff
 
         return diff.run(args)
+    if args.command == "notebooks":  # templates and lesson sections as text; execution runs in kernels
+        from lessons_code import notebooks
+
+        return notebooks.run(args)
     try:
         figures = registry.all_figures()
     except Exception as exc:  # noqa: BLE001 - a lesson that fails to import must name itself

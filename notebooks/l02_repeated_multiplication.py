@@ -1,25 +1,10 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Notebook: the repeated-multiplication effect
 #
 # This notebook goes with lesson 2 of *Gradients Through Time*. A gradient that travels $k$ steps back
 # through a recurrent network is multiplied by $k$ Jacobian matrices. Here you watch what repeated
 # multiplication does to a number, to a fixed matrix and to the spectrum of a matrix product, and you
-# change the settings yourself.
+# change the settings yourself. The functions are the lesson's own, exactly as its page shows them.
 #
 # It needs only numpy and matplotlib and runs in a few seconds on a laptop CPU. Cells marked
 # **Try it** suggest a change to make and what to look for.
@@ -36,16 +21,10 @@ rng = np.random.default_rng(0)  # change the seed: every conclusion below should
 # Backpropagation multiplies step by step. After $n$ multiplications by a factor $a$ you hold $a^n$,
 # which is a straight line on a logarithmic axis with slope $\log a$.
 
+# %%
+# --8<-- "lessons_code/l02_repeated_multiplication.py:powers"
+
 # %% alt="Two lines on a logarithmic axis over 50 multiplications: 0.9 to the n falls steadily to about 0.005, 1.1 to the n rises steadily to about 117."
-def repeated_products(base, n_max):
-    """base**n for n = 0..n_max, built by multiplying one step at a time."""
-    values = np.empty(n_max + 1)
-    values[0] = 1.0
-    for n in range(1, n_max + 1):
-        values[n] = values[n - 1] * base
-    return values
-
-
 fig, ax = plt.subplots(figsize=(6, 3.2))
 for a in (0.9, 1.1):
     values = repeated_products(a, 50)
@@ -73,28 +52,10 @@ plt.show()
 # $\rho(W)$ is the largest absolute eigenvalue. So on a log axis each curve becomes a line with slope
 # $\log \rho$.
 
+# %%
+# --8<-- "lessons_code/l02_repeated_multiplication.py:lag"
+
 # %% alt="Spectral norm of W to the k against lag k on a log axis for five spectral radii: after a short transient, straight lines falling for 0.5 and 0.9, level for 1.0, rising for 1.1 and 1.5."
-def scaled_to_spectral_radius(matrix, rho):
-    """Rescale a square matrix so that its largest |eigenvalue| is exactly rho."""
-    return matrix * (rho / np.max(np.abs(np.linalg.eigvals(matrix))))
-
-
-def jacobian_power_norms(W, max_lag):
-    """Spectral norms of W^k for k = 0..max_lag."""
-    norms = np.empty(max_lag + 1)
-    product = np.eye(W.shape[0])
-    for k in range(max_lag + 1):
-        norms[k] = np.linalg.norm(product, ord=2)
-        product = W @ product
-    return norms
-
-
-def fitted_log_slope(norms, skip):
-    """Least-squares slope of log(norm) against lag, ignoring the first `skip` lags."""
-    lags = np.arange(len(norms))
-    return float(np.polyfit(lags[skip:], np.log(norms[skip:]), deg=1)[0])
-
-
 hidden, max_lag = 64, 100
 gaussian = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
 
@@ -118,10 +79,13 @@ plt.show()
 # are not orthogonal (a non-normal matrix) can amplify for a while before the spectral radius takes over.
 
 # %%
+# --8<-- "lessons_code/l02_repeated_multiplication.py:nonnormal"
+
+
 nonnormal = np.array([[0.9, 4.0], [0.0, 0.9]])
-norms = jacobian_power_norms(nonnormal, 100)
+peak_lag, peak = transient_peak(nonnormal, 100)
 print("eigenvalues:", np.linalg.eigvals(nonnormal))
-print(f"largest norm {norms.max():.1f} at lag {norms.argmax()}; norm at lag 100: {norms[100]:.3g}")
+print(f"largest norm {peak:.1f} at lag {peak_lag}; norm at lag 100: {jacobian_power_norms(nonnormal, 100)[100]:.3g}")
 
 # %% [markdown]
 # **Try it.** Change the off-diagonal 4.0 to 0.5 or 20. How do the height and the position of the peak move?
@@ -133,23 +97,10 @@ print(f"largest norm {norms.max():.1f} at lag {norms.argmax()}; norm at lag 100:
 # how much any direction can grow, the smallest how much it can shrink. Compare a Gaussian matrix with
 # entries drawn from $\mathcal{N}(0, 1/n)$ with an orthogonal one.
 
+# %%
+# --8<-- "lessons_code/l02_repeated_multiplication.py:singular"
+
 # %% alt="Two panels of singular values on a log axis: for the Gaussian matrix the spectrum of the k-th power fans out over more decades as k grows; for the orthogonal matrix every singular value is 1."
-def random_orthogonal(n, rng):
-    """A uniformly random orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
-    q, r = np.linalg.qr(rng.standard_normal((n, n)))
-    return q * np.sign(np.diag(r))
-
-
-def product_singular_values(W, steps):
-    """Singular values (largest first) of W^k for each k in `steps`."""
-    spectra, product = {}, np.eye(W.shape[0])
-    for k in range(1, max(steps) + 1):
-        product = W @ product
-        if k in steps:
-            spectra[k] = np.linalg.svd(product, compute_uv=False)
-    return spectra
-
-
 matrices = {"Gaussian": gaussian, "orthogonal": random_orthogonal(hidden, rng)}
 fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.2), sharey=True)
 for ax, (name, W) in zip(axes, matrices.items()):

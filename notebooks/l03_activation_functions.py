@@ -1,30 +1,18 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Notebook: activation functions and when each problem happens
 #
 # This notebook goes with lesson 3 of *Gradients Through Time*. The error that travels back one step is
 # multiplied by the Jacobian $J_t = \operatorname{diag}(\phi'(a_t))\, W$. Here you look at the two
 # factors: the derivative $\phi'$ of the activation and the largest singular value $\sigma_{\max}(W)$ of
-# the recurrent weights, and you test the rule they give for when gradients must vanish.
+# the recurrent weights, and you test the rule they give for when gradients must vanish. The functions
+# are the lesson's own, exactly as its page shows them.
 #
 # It needs only numpy and matplotlib and runs in a few seconds. Cells marked **Try it** suggest a change
 # to make and what to look for.
 
 # %%
+from typing import NamedTuple
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -34,19 +22,13 @@ rng = np.random.default_rng(0)
 # ## 1. Three activations and their derivatives
 #
 # Let $\gamma$ be the largest value the derivative ever takes. For the sigmoid $\gamma = 1/4$, for tanh
-# and ReLU $\gamma = 1$. ReLU's derivative is 0 or 1, never more.
+# and ReLU $\gamma = 1$. ReLU's derivative is 0 or 1, never more. The chapter keeps each activation with
+# its derivative and $\gamma$ in one table.
+
+# %%
+# --8<-- "lessons_code/activations.py:activations"
 
 # %% alt="Derivatives of sigmoid, tanh and ReLU against the pre-activation from -6 to 6: the sigmoid's is a low bump peaking at one quarter, tanh's a taller bump peaking at 1, ReLU's a step from 0 to 1 at zero."
-def sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-ACTIVATIONS = {  # name: (phi, phi_prime, gamma)
-    "sigmoid": (sigmoid, lambda a: sigmoid(a) * (1.0 - sigmoid(a)), 0.25),
-    "tanh": (np.tanh, lambda a: 1.0 - np.tanh(a) ** 2, 1.0),
-    "relu": (lambda a: np.maximum(a, 0.0), lambda a: np.where(a > 0, 1.0, 0.0), 1.0),
-}
-
 a = np.linspace(-6, 6, 601)
 fig, ax = plt.subplots(figsize=(6, 3))
 for name, (_, phi_prime, gamma) in ACTIVATIONS.items():
@@ -56,7 +38,7 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# ## 2. The rule: $\gamma\, \sigma_{\max}(W) < 1$ means the gradient must vanish
+# ## 2. The rule for when the gradient must vanish
 #
 # A norm of a product is at most the product of the norms, so across $k$ steps
 #
@@ -69,21 +51,7 @@ plt.show()
 # norm of the product along a real trajectory of the network while sweeping $\sigma_{\max}(W)$.
 
 # %%
-def with_sigma_max(matrix, sigma_max):
-    return matrix * (sigma_max / np.linalg.norm(matrix, ord=2))
-
-
-def gradient_norm_at_lag(W, activation, inputs, lag):
-    """||dh_T / dh_{T-lag}||_2 along the trajectory h_t = phi(W h_{t-1} + x_t)."""
-    phi, phi_prime, _ = ACTIVATIONS[activation]
-    h, product = np.zeros(W.shape[0]), np.eye(W.shape[0])
-    for t, x in enumerate(inputs):
-        a = W @ h + x
-        h = phi(a)
-        if t >= len(inputs) - lag:
-            product = (phi_prime(a)[:, None] * W) @ product
-    return np.linalg.norm(product, ord=2)
-
+# --8<-- "lessons_code/l03_activation_functions.py:lag_norm"
 
 # %% alt="Three panels, one per activation, of the gradient norm after 50 steps against gamma times the largest singular value of W, both on log axes, with the bound as a dashed line: left of 1 every measured norm is tiny and below the bound; right of 1 tanh and sigmoid norms stay small for a while before rising, ReLU norms grow quickly."
 n, lag = 32, 50
@@ -94,7 +62,7 @@ fig, axes = plt.subplots(1, 3, figsize=(9, 3), sharey=True)
 for ax, (name, (_, _, gamma)) in zip(axes, ACTIVATIONS.items()):
     norms = [gradient_norm_at_lag(with_sigma_max(D, f / gamma), name, inputs, lag) for f in factors]
     ax.loglog(factors, norms, marker="o", ms=3, label="measured")
-    ax.loglog(factors, np.minimum(factors ** lag, 1e30), ls="--", color="grey", label="bound")
+    ax.loglog(factors, np.minimum(pascanu_bound(factors, 1.0, lag), 1e30), ls="--", color="grey", label="bound")
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set(title=name, xlabel=r"$\gamma\,\sigma_{\max}(W)$", ylim=(1e-30, 1e30))
     ax.set_xticks([0.3, 1, 3], labels=["0.3", "1", "3"])
@@ -113,26 +81,21 @@ plt.show()
 # How small does $\tanh'(a_t)$ get along a trajectory? Drive the same network with inputs of growing size
 # and look at the distribution of the derivatives it meets.
 
+# %%
+# --8<-- "lessons_code/l03_activation_functions.py:saturation"
+
 # %% alt="Fraction of tanh derivatives below 0.1 along a trajectory, against the input standard deviation on a log axis: close to zero for small inputs, rising steeply to most of the units for large inputs."
-def tanh_primes_along(W, inputs):
-    h, values = np.zeros(W.shape[0]), []
-    for x in inputs:
-        a = W @ h + x
-        h = np.tanh(a)
-        values.append(1.0 - np.tanh(a) ** 2)
-    return np.concatenate(values)
-
-
 W = with_sigma_max(D, 1.5)
 noise = rng.standard_normal((200, n))
 scales = np.geomspace(0.05, 20, 15)
-saturated = [np.mean(tanh_primes_along(W, s * noise) < 0.1) for s in scales]
+primes = [tanh_prime(preactivations_along_trajectory(W, s * noise)) for s in scales]
+saturated = [np.mean(p < 0.1) for p in primes]
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.semilogx(scales, saturated, marker="o", ms=3)
 ax.set(xlabel="input standard deviation", ylabel=r"fraction with $\tanh'(a) < 0.1$")
 plt.show()
-print(f"median tanh' with inputs of std 0.1: {np.median(tanh_primes_along(W, 0.1 * noise)):.3f}, "
-      f"std 10: {np.median(tanh_primes_along(W, 10 * noise)):.2e}")
+print(f"median tanh' with inputs of std {scales[0]:.2g}: {np.median(primes[0]):.3f}, "
+      f"std {scales[-1]:.2g}: {np.median(primes[-1]):.2e}")
 
 # %% [markdown]
 # ## 4. A ReLU network with identity weights
@@ -142,13 +105,12 @@ print(f"median tanh' with inputs of std 0.1: {np.median(tanh_primes_along(W, 0.1
 # only a weight scale above 1 makes it grow.
 
 # %%
+# --8<-- "lessons_code/l03_activation_functions.py:relu_check"
+
+
 for scale in (1.0, 1.05):
-    W, h, product = scale * np.eye(4), np.ones(4), np.eye(4)
-    for _ in range(50):
-        a = W @ h + 0.1
-        h = np.maximum(a, 0.0)
-        product = (np.where(a > 0, 1.0, 0.0)[:, None] * W) @ product
-    print(f"W = {scale} I: gradient norm after 50 steps {np.linalg.norm(product, 2):.3g}")
+    largest, gradient_norm, _ = identity_relu_demo(scale)
+    print(f"W = {scale} I: largest ReLU derivative met {largest:g}, gradient norm after 50 steps {gradient_norm:.3g}")
 
 # %% [markdown]
 # **Try it.** Use `scale = 0.95`. What does the gradient do, and why is the ReLU derivative not the reason?

@@ -1,35 +1,25 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Notebook: what vanishing and exploding gradients do to learning
 #
 # This notebook goes with lesson 4 of *Gradients Through Time*. Two experiments: a memory task where a
 # plain tanh RNN must carry one token across a gap of $L$ distractors, and the one-neuron "cliff" of
-# Pascanu, Mikolov and Bengio (2013), where gradient descent meets a wall in the loss surface.
+# Pascanu, Mikolov and Bengio (2013), where gradient descent meets a wall in the loss surface. The
+# functions are the chapter's own, exactly as the lesson page shows them.
 #
 # It needs numpy, torch and matplotlib and runs in well under a minute on a laptop CPU. Cells marked
 # **Try it** suggest a change to make and what to look for.
 
 # %%
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
 
-_ = torch.manual_seed(0)
+torch.manual_seed(0)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -40,45 +30,34 @@ rng = np.random.default_rng(0)
 # reach the key's step, $L + 1$ steps back.
 
 # %%
-N_DISTRACTORS = 4
-VOCAB = 2 + N_DISTRACTORS + 1  # keys, distractors, query
+# --8<-- "lessons_code/tasks.py:memory"
 
 
-def memory_batch(gap, n, rng):
-    keys = rng.integers(0, 2, size=n)
-    tokens = rng.integers(2, 2 + N_DISTRACTORS, size=(n, gap + 2))
-    tokens[:, 0] = keys
-    tokens[:, -1] = VOCAB - 1
-    return torch.from_numpy(np.eye(VOCAB, dtype=np.float32)[tokens]), torch.from_numpy(keys)
+x, y = memory_batch([3], n=2, length=5, n_distractors=4, rng=np.random.default_rng(0))
+print(x[0].argmax(-1), y[0])  # token ids per sequence: key, three distractors, query (6); then the keys
 
+# %% [markdown]
+# The network is a tanh RNN with a linear readout at the query step that scores the two keys. To train one
+# network per gap at the price of one, the chapter steps many independent networks together: each has its
+# own weights and its own data, stacked on a leading axis. These pieces, and the training loop, are shared
+# by the whole chapter.
 
-class Recaller(nn.Module):
-    def __init__(self, hidden=32):
-        super().__init__()
-        self.rnn = nn.RNN(VOCAB, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 2)
+# %%
+# --8<-- "lessons_code/models.py:inits"
+# --8<-- "lessons_code/models.py:cores"
+# --8<-- "lessons_code/models.py:stacked"
+# --8<-- "lessons_code/training.py:clip"
+# --8<-- "lessons_code/training.py:train"
 
-    def forward(self, x):
-        states, _ = self.rnn(x)
-        return self.out(states[:, -1])
-
-
-def train_and_test(gap, steps=400, batch=64, lr=3e-3):
-    model = Recaller()
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        x, y = memory_batch(gap, batch, rng)
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    x, y = memory_batch(gap, 2000, rng)
-    with torch.no_grad():
-        return (model(x).argmax(-1) == y).float().mean().item()
+# %%
+# --8<-- "lessons_code/l04_consequences.py:train_memory"
 
 
 gaps = [2, 5, 10, 20, 40]
-accuracy = [train_and_test(gap) for gap in gaps]
+model, _ = train_memory(gaps, seeds=1, hidden=32, n_distractors=4, steps=300, batch=64, lr=3e-3, rng=rng)
+x, y = memory_batch(gaps, 2000, max(gaps) + 2, 4, rng)
+with torch.no_grad():
+    accuracy = (model(x).argmax(-1) == y).float().mean(1).numpy()
 for gap, acc in zip(gaps, accuracy):
     print(f"gap {gap:>2}: test accuracy {acc:.3f}")
 
@@ -96,8 +75,8 @@ plt.show()
 # Short gaps are learned, long ones stay at chance: the task is the same, only the distance differs.
 # The network is not too small for the long gaps; the gradient that would teach it dies on the way back.
 #
-# **Try it.** Train the gap of 40 twice as long (`train_and_test(40, steps=800)`). Does the accuracy
-# move? Then give the network more units (`Recaller(hidden=128)`): size is not what it lacks.
+# **Try it.** Train twice as long (`steps=600`). Does the accuracy at gap 40 move? Then give the networks
+# more units (`hidden=128`): size is not what they lack.
 #
 # ## 2. Exploding gradients: the cliff
 #
@@ -106,35 +85,13 @@ plt.show()
 # the loss jumps, and the gradient there is enormous.
 
 # %%
-def sigmoid(x):
-    return 0.5 * (1 + np.tanh(0.5 * x))
+# --8<-- "lessons_code/activations.py:activations"
+# --8<-- "lessons_code/tasks.py:cliff"
 
 
-def cliff_loss_and_grad(w, b, steps=50, target=0.7):
-    """Loss and (dL/dw, dL/db) by backpropagation through time; w and b may be arrays."""
-    w, b = np.broadcast_arrays(np.asarray(w, float), np.asarray(b, float))
-    xs = [np.zeros(w.shape)]
-    for _ in range(steps):
-        xs.append(w * sigmoid(xs[-1]) + b)
-    s = sigmoid(xs[-1])
-    g_x = 2 * (s - target) * s * (1 - s)
-    g_w, g_b = np.zeros(w.shape), np.zeros(w.shape)
-    for t in range(steps, 0, -1):
-        s_prev = sigmoid(xs[t - 1])
-        g_w, g_b = g_w + g_x * s_prev, g_b + g_x
-        g_x = g_x * w * s_prev * (1 - s_prev)
-    return (s - target) ** 2, g_w, g_b
-
-
-w0, b0, lr = 8.0, -3.0, 1.0
-path, grad_norms = [(w0, b0)], []
-for _ in range(300):
-    _, g_w, g_b = cliff_loss_and_grad(*path[-1])
-    grad_norms.append(float(np.hypot(g_w, g_b)))
-    path.append((path[-1][0] - lr * float(g_w), path[-1][1] - lr * float(g_b)))
-path = np.array(path)
+path, grad_norms = cliff_descent(8.0, -3.0, lr=1.0, n_steps=300)
 jump = int(np.argmax(grad_norms))
-print(f"largest gradient norm {max(grad_norms):.3g} at step {jump}, "
+print(f"largest gradient norm {grad_norms.max():.3g} at step {jump}, "
       f"median before it {np.median(grad_norms[:jump]):.3g}")
 print(f"that step moved (w, b) by {np.hypot(*(path[jump + 1] - path[jump])):.3g}")
 
@@ -154,5 +111,5 @@ plt.show()
 # One step lands on the wall, its gradient is huge, and the update throws the parameters far away,
 # undoing everything before it. Lesson 5 shows how clipping the gradient norm prevents this.
 #
-# **Try it.** Start from `w0, b0 = 6.0, -2.0` or change the learning rate to 0.3. Does the path still hit
-# the wall, and where does it land?
+# **Try it.** Start from `cliff_descent(6.0, -2.0, ...)` or change the learning rate to 0.3. Does the path
+# still hit the wall, and where does it land?
