@@ -84,6 +84,28 @@ def new_figure(size: tuple[float, float], panels: tuple[int, int] = (1, 1)) -> t
     return fig, flat[0] if len(flat) == 1 else flat
 
 
+CARD_PX = (1200, 630)  # the link-preview image that chat and social sites show (Open Graph)
+
+
+def render_card_png(fig: Figure) -> bytes:
+    """The figure as large as fits, centred on a 1200x630 card of its own background colour, as PNG bytes
+    with no software version (PNG has no date) so identical inputs give identical bytes."""
+    from PIL import Image
+
+    width, height = fig.get_size_inches()
+    margin = 30
+    dpi = min((CARD_PX[0] - 2 * margin) / width, (CARD_PX[1] - 2 * margin) / height)
+    buf = io.BytesIO()
+    with plt.rc_context(STYLE):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    image = Image.open(buf).convert("RGB")
+    card = Image.new("RGB", CARD_PX, CARD)
+    card.paste(image, ((CARD_PX[0] - image.width) // 2, (CARD_PX[1] - image.height) // 2))
+    out = io.BytesIO()
+    card.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def render_svg(fig: Figure) -> bytes:
     """The figure as SVG bytes, with no date or tool version so identical inputs give identical bytes."""
     buf = io.BytesIO()

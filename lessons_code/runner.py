@@ -1,10 +1,11 @@
 """Compute, check, draw and save figures, with a cache keyed on everything a figure depends on.
 
-For each figure three files are written into ``paths.figures_dir()``:
+For each figure four files are written into ``paths.figures_dir()``:
 
 - ``NAME.svg``  the image, byte-identical across runs with identical inputs;
+- ``NAME.png``  the same image on a 1200x630 card, the page's link preview (og:image), byte-identical too;
 - ``NAME.json`` the facts contract (figure, source, seed, versions, data, facts, ...);
-- ``NAME.key``  the cache key and the SHA-256 of the two files above. It is written last, so an
+- ``NAME.key``  the cache key and the SHA-256 of the three files above. It is written last, so an
   entry without a matching key file (a crash, a half-written file, a hand edit) is recomputed.
 """
 
@@ -136,7 +137,7 @@ def cache_key(module: ModuleType, spec: FigureSpec, preset: str) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """The three files of one figure in an output directory."""
+    """The four files of one figure in an output directory."""
 
     directory: Path
     name: str
@@ -144,6 +145,10 @@ class Entry:
     @property
     def svg(self) -> Path:
         return self.directory / f"{self.name}.svg"
+
+    @property
+    def png(self) -> Path:
+        return self.directory / f"{self.name}.png"
 
     @property
     def json(self) -> Path:
@@ -154,26 +159,30 @@ class Entry:
         return self.directory / f"{self.name}.key"
 
     def is_fresh(self, key: str) -> bool:
-        """True only if the key matches and both files are exactly the ones the key file vouches for."""
+        """True only if the key matches and the files are exactly the ones the key file vouches for."""
         try:
             record = json.loads(self.key.read_text())
             return (
                 record["key"] == key
                 and record["svg_sha256"] == _sha256(self.svg)
+                and record["png_sha256"] == _sha256(self.png)
                 and record["json_sha256"] == _sha256(self.json)
             )
         except (OSError, ValueError, KeyError, TypeError):
             return False
 
     def remove(self) -> None:
-        for path in (self.key, self.svg, self.json):  # key first: nothing may vouch for a partial entry
+        for path in (self.key, self.svg, self.png, self.json):  # key first: nothing may vouch for a partial entry
             path.unlink(missing_ok=True)
 
-    def write(self, key: str, svg: bytes, facts_json: bytes) -> None:
+    def write(self, key: str, images: tuple[bytes, bytes], facts_json: bytes) -> None:
+        svg, png = images
         self.directory.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.svg, svg)
+        _atomic_write(self.png, png)
         _atomic_write(self.json, facts_json)
-        record = {"key": key, "svg_sha256": _sha256_bytes(svg), "json_sha256": _sha256_bytes(facts_json)}
+        record = {"key": key, "svg_sha256": _sha256_bytes(svg), "png_sha256": _sha256_bytes(png),
+                  "json_sha256": _sha256_bytes(facts_json)}
         _atomic_write(self.key, json.dumps(record, indent=1).encode())
 
 
@@ -362,8 +371,8 @@ def _where_it_happened(exc: BaseException) -> tuple[str, int]:
     return frame.filename, frame.lineno or 0
 
 
-def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[bytes, bytes]:
-    """Compute, check and draw one figure; return (svg, facts_json). Raises FigureError naming everything."""
+def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[tuple[bytes, bytes], bytes]:
+    """Compute, check and draw one figure; return ((svg, png), facts_json). Raises FigureError naming everything."""
     where = f"lesson {spec.lesson}, figure {spec.name}"
     stage, function = "compute", f"{module.__name__}:{spec.compute.__name__}"
     expected = spec.budget_s(preset)
@@ -379,6 +388,7 @@ def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[bytes, b
             fig, axes = plotting.new_figure(spec.size, spec.panels)
             spec.plot(result, axes)
             svg = plotting.render_svg(fig)
+            png = plotting.render_card_png(fig)  # after the SVG, which it leaves as it was
             stage = "save"
             document = facts_document(module, spec, preset, result)
             facts_json = (json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
@@ -392,11 +402,11 @@ def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[bytes, b
             f"(at {Path(filename).name}:{line})",
             figure=spec.name, file=filename, line=line,
         ) from exc
-    return svg, facts_json
+    return (svg, png), facts_json
 
 
 def _produce_in_worker(name: str, preset: str) -> tuple[str, bytes | str, bytes, float]:
-    """Run in a worker process: ("ok", svg, json, seconds) or ("failed", FigureError, b"", seconds).
+    """Run in a worker process: ("ok", (svg, png), json, seconds) or ("failed", FigureError, b"", seconds).
 
     The worker imports the lessons itself (spawned, not forked: a forked copy of a process that has
     started torch's thread pools can deadlock).

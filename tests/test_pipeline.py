@@ -71,7 +71,7 @@ def test_two_clean_runs_are_byte_identical_serial_or_in_two_processes(fast_figur
     proc = run_cli("figures", "--fast", "--force", "--jobs", "2", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "in 2 process(es)" in proc.stdout
-    produced = sorted(p.name for p in fast_figures.glob("l*_*.*") if p.suffix in {".svg", ".json"})
+    produced = sorted(p.name for p in fast_figures.glob("l*_*.*") if p.suffix in {".svg", ".png", ".json"})
     assert produced
     for name in produced:
         assert (tmp_path / name).read_bytes() == (fast_figures / name).read_bytes(), f"{name} differs between runs"
