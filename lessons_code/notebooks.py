@@ -356,17 +356,18 @@ def executed(nb: Notebook):
     return merged
 
 
-def execute(nb: Notebook, notebook=None) -> tuple[Run, object]:
+def execute(nb: Notebook, notebook=None, expected_s: float = EXPECTED_S) -> tuple[Run, object]:
     """Run the notebook top to bottom in a fresh kernel and a temporary directory. Nothing is cached here.
 
-    Returns the record and the executed notebook. Raises NotebookFailed naming the notebook and the cell.
+    Returns the record and the executed notebook. Raises NotebookFailed naming the notebook and the cell,
+    also when the whole run outlasts the hang guard's limit for a run expected to take `expected_s`.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = copy.deepcopy(notebook if notebook is not None else read(nb))
     current = {"index": 0}
-    limit = hang_guard.hang_limit_s(EXPECTED_S)
+    limit = hang_guard.hang_limit_s(expected_s)
     deadline = None if limit is None else time.monotonic() + limit
 
     def started(cell, cell_index):
@@ -391,7 +392,7 @@ def execute(nb: Notebook, notebook=None) -> tuple[Run, object]:
                 cell = notebook.cells[index]
                 first = next((line for line in cell.source.splitlines() if line.strip()), "")
                 if isinstance(exc, CellTimeoutError):
-                    reason = hang_guard.hang_message(limit, EXPECTED_S)
+                    reason = hang_guard.hang_message(limit, expected_s)
                 else:
                     reason = _error_summary(cell) or str(exc).strip().splitlines()[-1]
                 if isinstance(exc, DeadKernelError):

@@ -25,9 +25,12 @@ MARKER = re.compile(
     r"(?P<section>\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\])(?P<post>.*?)$",
     re.I,
 )
-#: An include line, as a page writes it inside a code fence and a notebook template as a comment.
-INCLUDE = re.compile(r'^(?P<indent>[ \t]*)(?:#[ \t]*)?-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+?):(?P<name>[a-z][-_0-9a-z]*)"[ \t]*$',
+#: An include line as a notebook template writes it: a comment, so that the template stays valid Python.
+INCLUDE = re.compile(r'^(?P<indent>[ \t]*)#[ \t]*-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+?):(?P<name>[a-z][-_0-9a-z]*)"[ \t]*$',
                      re.I)
+#: The same line as a page writes it inside a code fence (pymdownx.snippets' inline form, with a section).
+PAGE_INCLUDE = re.compile(r'^(?P<indent>[ \t]*)-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+?):(?P<name>[a-z][-_0-9a-z]*)"[ \t]*$',
+                          re.I)
 
 
 class SnippetError(LookupError):
@@ -77,14 +80,15 @@ def sections(path: str | Path, root: Path = REPO_ROOT) -> list[str]:
     return names
 
 
-def expand(text: str, root: Path = REPO_ROOT, where: str = "") -> tuple[str, list[tuple[str, str]]]:
-    """`text` with every include line replaced by its section, line for line as pymdownx does.
-
-    Returns the expanded text and the (path, section) pairs it included. `where` prefixes errors.
+def expand(text: str, root: Path = REPO_ROOT, where: str = "", form: re.Pattern = INCLUDE
+           ) -> tuple[str, list[tuple[str, str]]]:
+    """`text` with every include line (INCLUDE, or PAGE_INCLUDE for a page's fence) replaced by its section,
+    line for line as pymdownx does. Returns the expanded text and the (path, section) pairs it included.
+    `where` prefixes errors.
     """
     out, included = [], []
     for line in text.split("\n"):
-        m = INCLUDE.match(line)
+        m = form.match(line)
         if m is None:
             out.append(line)
             continue
