@@ -369,6 +369,23 @@ def compute_cliff(config: CliffConfig, rng: np.random.Generator) -> Result:
         _, gw_wall, gb_wall = cliff_loss_and_grad(w_wall, -w_wall / 2, **cliff)
         facts["cliff_wall_w"] = float(w_wall)
         facts["cliff_wall_grad_norm"] = float(np.hypot(gw_wall, gb_wall))
+    if config.start[0] > 4:
+        # x -> w sigma(x) + b has two stable fixed points only for b in a band around -w/2: the line x - b must
+        # cut the sigmoid three times, between its tangents at the two points where w sigma'(x) = 1.
+        w_start = config.start[0]
+        s_high = (1 + math.sqrt(1 - 4 / w_start)) / 2  # sigma(x) at the upper tangent point; the lower is 1 - s_high
+        x_high = math.log(s_high / (1 - s_high))
+        facts["cliff_bistable_w"] = float(w_start)
+        facts["cliff_bistable_b_low"] = x_high - w_start * s_high
+        facts["cliff_bistable_b_high"] = -x_high - w_start * (1 - s_high)
+    # Where the run is stranded, sigma'(x_t) < exp(-|x_t|) at every step: far below the smallest positive
+    # float64, so the gradient computes as exactly 0 although mathematically it is not.
+    w_end, b_end = path[-1]
+    states = [config.x0]
+    for _ in range(config.steps):
+        states.append(w_end * sigmoid(states[-1]) + b_end)
+    facts["cliff_stranded_min_abs_state"] = float(np.min(np.abs(states[1:])))
+    facts["float64_smallest_log"] = float(np.log(np.finfo(np.float64).smallest_subnormal))
     data = {"w": w, "b": b, "loss": loss, "path": path, "grad_norms": grad_norms,
             "x0": config.x0, "jump": jump}
     return Result(data=data, facts=facts)

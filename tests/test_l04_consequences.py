@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from lessons_code import l04_consequences as l04
+from lessons_code.activations import sigmoid
 from lessons_code.models import StackedRNN, tanh_rnn
 from lessons_code.seeding import seed_everything
 
@@ -113,6 +114,36 @@ def test_descent_path_jumps_off_the_wall_and_is_stranded():
     assert facts["cliff_zero_grad_steps"] == facts["cliff_steps_after_jump"] > 0
     assert facts["cliff_final_loss"] == pytest.approx(facts["cliff_loss_high_state"], abs=1e-6)
     assert facts["cliff_jump_from_b"] == pytest.approx(-facts["cliff_jump_from_w"] / 2, abs=0.05)  # on the wall
+
+
+def stable_fixed_points(w: float, b: float) -> int:
+    """Stable fixed points of x -> w sigmoid(x) + b, counted by brute force: sign changes of the map minus x
+    on a fine grid, kept where the slope w sigmoid'(x) is below 1."""
+    x = np.linspace(-40.0, 40.0, 400_001)
+    f = w * sigmoid(x) + b - x
+    roots = x[np.nonzero(np.sign(f[:-1]) != np.sign(f[1:]))[0]]
+    return int(sum(w * sigmoid(r) * (1 - sigmoid(r)) < 1 for r in roots))
+
+
+def test_two_stable_fixed_points_only_in_the_band_around_minus_w_over_2():
+    facts = run_fast("l04_cliff").facts
+    w, low, high = facts["cliff_bistable_w"], facts["cliff_bistable_b_low"], facts["cliff_bistable_b_high"]
+    assert low < -w / 2 < high and low + high == pytest.approx(-w)  # symmetric about the wall
+    if w == 8.0:  # the published start: the interval the referee computed independently
+        assert (low, high) == pytest.approx((-5.0657, -2.9343), abs=1e-4)
+    for b, expected in [(low - 0.01, 1), (low + 0.01, 2), (-w / 2, 2), (high - 0.01, 2), (high + 0.01, 1)]:
+        assert stable_fixed_points(w, b) == expected, (b, expected)
+
+
+def test_the_stranded_gradient_is_float64_underflow_not_a_mathematical_zero():
+    facts = run_fast("l04_cliff").facts
+    # sigma'(x) < exp(-|x|): every state of the stranded run is so far out that exp(-|x|) is below the smallest
+    # positive float64, so the zero gradient is rounding; a few hundred in |x| would already do.
+    assert facts["cliff_stranded_min_abs_state"] > -facts["float64_smallest_log"]
+    assert facts["float64_smallest_log"] == pytest.approx(np.log(5e-324), abs=0.01)
+    assert facts["cliff_zero_grad_steps"] > 0
+    x = facts["cliff_stranded_min_abs_state"]
+    assert sigmoid(x) * (1 - sigmoid(x)) == 0.0  # what float64 makes of a positive number
 
 
 # ------------------------------------------------------------------ configuration
