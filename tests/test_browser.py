@@ -586,8 +586,8 @@ def test_a_glossary_mark_gives_its_definition_without_a_mouse(context, base_url,
     link.focus()
     shown = link.locator("abbr").evaluate("(a) => getComputedStyle(a, '::after').content")
     assert shown == json.dumps(definition), f"on keyboard focus the definition shows beside the term: {shown}"
+    target = urlparse(link.get_attribute("href")).fragment  # read before the link is followed
     page.keyboard.press("Enter")
-    target = urlparse(link.get_attribute("href")).fragment
     page.wait_for_url(lambda url: url.endswith(f"glossary/#{target}"))
     entry = page.locator(f"[id='{target}'] + p").inner_text()
     term = definition.split(": ", 1)[1]
