@@ -82,7 +82,9 @@ def run_watched(command: list[str]) -> tuple[int, list[str], str]:
         last = time.monotonic()
         line = line.rstrip("\n")
         out.append(line)
-        if line.strip():
+        if line.startswith("::"):  # a GitHub Actions workflow command (an annotation): only bare lines count
+            print(line, flush=True)
+        elif line.strip():
             log.info("figures: %s", line)
         announced = ANNOUNCED_GUARD.search(line)
         if announced:

@@ -56,3 +56,10 @@ def test_the_mkdocs_hook_waits_as_long_as_the_cli_announces_for_its_figures(figu
               "time.sleep(3)\nprint('computed l99_x in 3.0 s (expected 0.1 s)', flush=True)\n")
     code, out, err = figures_hook.run_watched([sys.executable, "-c", script])
     assert code == 0 and out[-1].startswith("computed l99_x"), (out, err)
+
+
+def test_the_mkdocs_hook_passes_github_annotations_through_bare(figures_hook, capsys) -> None:
+    # GitHub reads "::error file=...::" only at the start of a line: the hook's log prefix would hide it.
+    script = "print('::error file=lessons_code/l02_x.py,line=3::figure l02_x failed', flush=True)"
+    code, out, _ = figures_hook.run_watched([sys.executable, "-c", script])
+    assert code == 0 and capsys.readouterr().out.splitlines() == ["::error file=lessons_code/l02_x.py,line=3::figure l02_x failed"]
