@@ -312,7 +312,7 @@ def _cache(root: Path):
     Its default key also hashes every code cell's metadata, where our alt texts live; an alt text is prose
     and must not re-run a notebook, so the key takes none of it, and merging keeps the current alt text.
     """
-    from jupyter_cache.cache.main import JupyterCacheBase
+    from jupyter_cache.cache.main import JupyterCacheBase  # here, not at the top: the CLI's --check needs none of it
 
     settings = execution_settings()
 
@@ -415,8 +415,11 @@ def execute_uncached(notebooks: list[Notebook], log: Callable[[str], None] = pri
                      jobs: int = PARALLEL) -> list[Run]:
     """Execute every notebook the cache does not hold (two at a time), cache each, return every record.
 
-    Raises NotebookFailed for the first failure in file order, after the others have finished.
+    Raises NotebookFailed for the first failure in file order, after the others have finished (a successful
+    run is cached all the same).
     """
+    from jupyter_cache.base import CacheBundleIn
+
     if not notebooks:
         return []
     root = notebooks[0].root
@@ -444,8 +447,6 @@ def execute_uncached(notebooks: list[Notebook], log: Callable[[str], None] = pri
             if isinstance(outcome, NotebookFailed):
                 continue
             run, notebook = outcome
-            from jupyter_cache.base import CacheBundleIn
-
             data = {"seconds": run.seconds, "left_behind": run.left_behind, "limit_s": run.limit_s}
             cache.cache_notebook_bundle(CacheBundleIn(notebook, nb.rel, data=data), overwrite=True)
             runs[nb.name] = run
