@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lessons_code import plotting, validation
 from lessons_code.activations import ACTIVATIONS
-from lessons_code.registry import FigureSpec, Result
+from lessons_code.registry import Claim, FigureSpec, Result
 
 # --8<-- [start:imports]
 import numpy as np
@@ -55,6 +55,26 @@ def loss(y_hat, y):
     """Squared error at the last step only: L = 1/2 ||y_hat - y||^2."""
     return 0.5 * np.sum((y_hat - y) ** 2)
 # --8<-- [end:forward]
+
+
+# --8<-- [start:scalar]
+def scalar_terms(w, h0, xs, y):
+    """h_t = tanh(w h_{t-1} + x_t), t = 1..T, and L = (h_T - y)^2 / 2, by hand.
+
+    Returns a, h and tp with a[t] = a_t, h[t] = h_t, tp[t] = tanh'(a_t), and
+    the T terms of dL/dw. Term t is
+    (h_T - y) * h_{t-1} * w^(T-t) * tanh'(a_t) * ... * tanh'(a_T).
+    """
+    T = len(xs)
+    a, h = [np.nan], [h0]  # a[0] is unused, h[0] is h_0
+    for x in xs:
+        a.append(w * h[-1] + x)
+        h.append(np.tanh(a[-1]))
+    tp = [np.nan] + [1 - np.tanh(a_t) ** 2 for a_t in a[1:]]
+    terms = [(h[T] - y) * h[t - 1] * w ** (T - t) * np.prod(tp[t:])
+             for t in range(1, T + 1)]
+    return a, h, tp, terms
+# --8<-- [end:scalar]
 
 
 # --8<-- [start:bptt]
@@ -117,6 +137,94 @@ def contribution_norms(params, xs, h0, y, activation="tanh"):
     _, _, per_step = bptt(params, xs, h0, y, activation)
     return np.linalg.norm(per_step, axis=(1, 2))
 # --8<-- [end:contributions]
+
+
+# ---------------------------------------------------------------- figure l01_scalar
+@dataclass(frozen=True)
+class ScalarConfig:
+    """The three-step example worked by hand on the page (docs/01 quotes every number through facts)."""
+
+    w: float = 0.8  # the one recurrent weight
+    h0: float = 0.6  # the state before the first step
+    xs: tuple[float, ...] = (0.3, 0.5, 0.2)  # inputs x_1, x_2, x_3
+    y: float = 0.0  # the target of h_3
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.xs, tuple) or len(self.xs) != 3:  # the page writes its formulas for T = 3
+            raise ValueError(f"ScalarConfig.xs must be a tuple of exactly 3 inputs, got {self.xs!r}")
+        for name in ("w", "h0", "y", "xs"):
+            values = getattr(self, name) if name == "xs" else (getattr(self, name),)
+            if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) for v in values):
+                raise ValueError(f"ScalarConfig.{name} must hold finite numbers, got {getattr(self, name)!r}")
+
+
+def scalar_autograd(w, h0, xs, y):
+    """dL/dw of the same scalar network, found by torch.autograd in float64: the independent check."""
+    w = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+    h = torch.tensor(h0, dtype=torch.float64)
+    for x in xs:
+        h = torch.tanh(w * h + x)
+    (0.5 * (h - y) ** 2).backward()
+    return w.grad.item()
+
+
+def compute_scalar(config: ScalarConfig, rng: np.random.Generator) -> Result:
+    a, h, tp, terms = scalar_terms(config.w, config.h0, config.xs, config.y)
+    T = len(config.xs)
+    by_autograd = scalar_autograd(config.w, config.h0, config.xs, config.y)
+    difference = abs(sum(terms) - by_autograd)
+    if difference > AUTOGRAD_TOLERANCE:  # the build fails rather than show a wrong worked example
+        raise ValueError(f"the hand-worked dL/dw differs from autograd by {difference:.3g}")
+    facts = {"scalar_steps": T, "scalar_w": config.w, "scalar_h0": config.h0, "scalar_y": config.y,
+             "scalar_error": float(h[T] - config.y), "scalar_loss": float(0.5 * (h[T] - config.y) ** 2),
+             "scalar_grad": float(sum(terms)), "scalar_grad_autograd": by_autograd,
+             "scalar_autograd_diff": float(difference), "scalar_autograd_tolerance": AUTOGRAD_TOLERANCE}
+    for t in range(1, T + 1):
+        facts.update({
+            f"scalar_x{t}": config.xs[t - 1], f"scalar_a{t}": float(a[t]), f"scalar_h{t}": float(h[t]),
+            f"scalar_tanh_prime{t}": float(tp[t]),
+            f"scalar_w_power{t}": float(config.w ** (T - t)),  # w^(T-t)
+            f"scalar_tanh_prime_product{t}": float(np.prod(tp[t:])),  # tanh'(a_t) ... tanh'(a_T)
+            f"scalar_term{t}": float(terms[t - 1]),
+            # What the error is multiplied by when it goes back from h_t to h_{t-1}: dh_t/dh_{t-1}.
+            f"scalar_step_factor{t}": float(config.w * tp[t]),
+        })
+    return Result(data={"t": np.arange(1, T + 1), "h_prev": np.array(h[:T]), "w_power": config.w ** (T - np.arange(1, T + 1)),
+                        "tanh_prime_product": np.array([np.prod(tp[t:]) for t in range(1, T + 1)]),
+                        "terms": np.array(terms), "error": float(h[T] - config.y), "grad_autograd": by_autograd},
+                  facts=facts)
+
+
+def plot_scalar(result: Result, ax) -> None:
+    d = result.data
+    t, terms = np.asarray(d["t"]), np.asarray(d["terms"])
+    T, total = len(t), float(np.sum(d["terms"]))
+    blue, grey, orange = plotting.COLORS["blue"], plotting.COLORS["grey"], plotting.COLORS["orange"]
+    ax.set_axisbelow(True)  # grid lines behind the bars
+    ax.bar(t, terms, width=0.6, color=blue,
+           label=rf"term $t$ $= (h_{T} - y)\, h_{{t-1}}\, w^{{{T}-t}}\, \tanh′(a_t) \cdots \tanh′(a_{T})$")
+    ax.bar([T + 1.3], [total], width=0.6, color=grey, label="sum of the terms")
+    ax.hlines(d["grad_autograd"], T + 0.9, T + 1.7, color=orange, lw=3, zorder=3,
+              label=r"$\partial L/\partial w$ from autograd (float64)")
+    top = max(total, float(terms.max()))
+    for x, term, h_prev, power, prod in zip(t, terms, d["h_prev"], d["w_power"], d["tanh_prime_product"]):
+        # The factors of each term in the order of the legend's formula, then the term itself.
+        ax.text(x, term + 0.03 * top, f"{d['error']:.3f}\n× {h_prev:.3f}\n× {power:.3g}\n× {prod:.3f}\n= {term:.3f}",
+                ha="center", va="bottom", fontsize=8.5, color=plotting.INK, linespacing=1.15)
+    ax.text(T + 1.3, total + 0.03 * top, f"{total:.4f}", ha="center", va="bottom", fontsize=8.5, color=plotting.INK)
+    ax.set_xticks(list(t) + [T + 1.3], [f"$t = {x}$" for x in t] + ["sum"])
+    ax.set_ylim(min(0.0, float(terms.min())) * 1.1, top * 1.9)
+    ax.set_ylabel(r"contribution to $\partial L/\partial w$")
+    ax.grid(axis="x", visible=False)
+    ax.legend(loc="upper left")
+
+
+#: What docs/01 says in words about the worked example (checked on the published numbers).
+SCALAR_CLAIMS = (
+    Claim("the further back the step, the smaller its term: each step back adds a factor w tanh'(a_k) below 1",
+          lambda f: abs(f["scalar_term1"]) < abs(f["scalar_term2"]) < abs(f["scalar_term3"])
+          and all(abs(f[f"scalar_step_factor{k}"]) < 1 for k in range(2, f["scalar_steps"] + 1))),
+)
 
 
 # ---------------------------------------------------------------- figure l01_unrolled
@@ -281,6 +389,23 @@ def plot_contributions(result: Result, ax) -> None:
 
 
 FIGURES = [
+    FigureSpec(
+        name="l01_scalar",
+        compute=compute_scalar,
+        plot=plot_scalar,
+        config=ScalarConfig(),
+        fast=ScalarConfig(),  # already instant: the fast preset is the example itself
+        expected_s=0.5,
+        expected_fast_s=0.5,
+        size=(6.4, 3.8),
+        claims=SCALAR_CLAIMS,
+        alt="Bar chart of the {scalar_steps} terms of the gradient of the loss with respect to the single recurrent "
+        "weight w of a scalar tanh network, one bar per time step, each labelled with its four factors: the error "
+        "at the last step, the state before step t, a power of w and the product of tanh derivatives from step t "
+        "to the end. The terms grow from the first step to the last: {scalar_term1:.3f}, {scalar_term2:.3f} and "
+        "{scalar_term3:.3f}. A grey bar shows their sum, {scalar_grad:.4f}, and an orange mark on it the value "
+        "autograd finds, {scalar_grad_autograd:.4f}.",
+    ),
     FigureSpec(
         name="l01_unrolled",
         compute=compute_unrolled,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -159,8 +161,71 @@ def test_unrolled_graph_has_one_shared_weight_and_a_full_backward_path():
         (lambda: l01.ContributionsConfig(seq_len=3, tail=5), "ContributionsConfig.tail"),
         (lambda: l01.UnrolledConfig(n_steps=-1), "UnrolledConfig.n_steps"),
         (lambda: l01.UnrolledConfig(n_steps=40), "UnrolledConfig.n_steps"),
+        (lambda: l01.ScalarConfig(xs=(0.1, 0.2)), "ScalarConfig.xs"),
+        (lambda: l01.ScalarConfig(w=float("nan")), "ScalarConfig.w"),
+        (lambda: l01.ScalarConfig(xs=(0.1, float("inf"), 0.2)), "ScalarConfig.xs"),
     ],
 )
 def test_configs_reject_bad_values_naming_the_field(factory, field):
     with pytest.raises(ValueError, match=field.replace(".", r"\.")):
         factory()
+
+
+# ---------------------------------------------------------------- the three-step scalar example
+
+
+def _scalar_autograd_per_use(w, h0, xs, y):
+    """Each use of w gets its own float64 leaf, so autograd's gradient of leaf t is exactly term t."""
+    leaves = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for _ in xs]
+    h = torch.tensor(h0, dtype=torch.float64)
+    for leaf, x in zip(leaves, xs):
+        h = torch.tanh(leaf * h + x)
+    (0.5 * (h - y) ** 2).backward()
+    return [leaf.grad.item() for leaf in leaves]
+
+
+@pytest.mark.parametrize(
+    ("w", "h0", "xs", "y"),
+    [(0.8, 0.6, (0.3, 0.5, 0.2), 0.0), (1.7, -0.4, (0.9, -1.2, 0.1), 0.5), (-0.6, 0.0, (2.0,), -1.0),
+     (0.3, 0.9, (0.1, -0.2, 0.3, -0.4, 0.5), 0.2)],
+)
+def test_scalar_terms_are_what_autograd_finds_for_each_use_of_w(w, h0, xs, y) -> None:
+    a, h, tp, terms = l01.scalar_terms(w, h0, xs, y)
+    per_use = _scalar_autograd_per_use(w, h0, xs, y)
+    np.testing.assert_allclose(terms, per_use, rtol=1e-12, atol=1e-15)
+    assert sum(terms) == pytest.approx(l01.scalar_autograd(w, h0, xs, y), rel=1e-12, abs=1e-15)
+    # The forward pass is the recurrence itself.
+    for t in range(1, len(xs) + 1):
+        assert a[t] == pytest.approx(w * h[t - 1] + xs[t - 1], abs=1e-15) and h[t] == pytest.approx(np.tanh(a[t]))
+        assert tp[t] == pytest.approx(1 - np.tanh(a[t]) ** 2)
+
+
+def test_scalar_facts_are_the_factors_of_each_term_and_the_claims_hold() -> None:
+    spec = next(s for s in l01.FIGURES if s.name == "l01_scalar")
+    facts = l01.compute_scalar(spec.fast, np.random.default_rng(0)).facts
+    config = spec.config
+    assert facts["scalar_steps"] == 3 and facts["scalar_w"] == config.w
+    for t in (1, 2, 3):
+        h_prev = facts["scalar_h0"] if t == 1 else facts[f"scalar_h{t - 1}"]
+        product = facts["scalar_error"] * h_prev * facts[f"scalar_w_power{t}"] * facts[f"scalar_tanh_prime_product{t}"]
+        assert facts[f"scalar_term{t}"] == pytest.approx(product, rel=1e-12)
+        # Regrouped as the page does: tanh'(a_t) times the step factors w tanh'(a_k) of the later steps.
+        later = np.prod([facts[f"scalar_step_factor{k}"] for k in range(t + 1, 4)])
+        assert facts[f"scalar_w_power{t}"] * facts[f"scalar_tanh_prime_product{t}"] == pytest.approx(
+            facts[f"scalar_tanh_prime{t}"] * later, rel=1e-12)
+    assert facts["scalar_grad"] == pytest.approx(sum(facts[f"scalar_term{t}"] for t in (1, 2, 3)), rel=1e-12)
+    assert facts["scalar_autograd_diff"] <= l01.AUTOGRAD_TOLERANCE
+    for claim in spec.claims:  # the fast preset is the published example itself
+        assert claim.holds(facts), claim.says
+
+
+def test_the_page_runs_the_example_the_figure_computes() -> None:
+    config = l01.ScalarConfig()
+    page = (Path(__file__).resolve().parent.parent / "docs" / "01-backprop-through-time.md").read_text()
+    assert f"scalar_terms(w={config.w!r}, h0={config.h0!r}, xs={config.xs!r}, y={config.y!r})" in page
+
+
+def test_the_scalar_check_fails_loudly_when_the_derivative_is_wrong(monkeypatch) -> None:
+    monkeypatch.setattr(l01, "scalar_autograd", lambda *args: 1.0)
+    with pytest.raises(ValueError, match="differs from autograd"):
+        l01.compute_scalar(l01.ScalarConfig(), np.random.default_rng(0))
