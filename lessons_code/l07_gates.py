@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import matplotlib
+
 from lessons_code import plotting, validation
 from lessons_code.activations import sigmoid
 from lessons_code.models import CORES, LastStepRegressor, lstm, tanh_rnn
@@ -34,11 +36,16 @@ from torch import nn
 
 
 # --8<-- [start:lstm_step]
-def lstm_step(lstm: nn.LSTM, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor):
-    """One LSTM step written out with nn.LSTM's own weights; returns (h_t, c_t, f_t)."""
+def lstm_gates(lstm: nn.LSTM, x_t: torch.Tensor, h: torch.Tensor):
+    """One step's gates from nn.LSTM's own weights: (i_t, f_t, g_t, o_t)."""
     gates = x_t @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + h @ lstm.weight_hh_l0.T + lstm.bias_hh_l0
     i, f, g, o = gates.chunk(4, dim=-1)  # PyTorch's order: input, forget, candidate, output
-    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    return torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+
+
+def lstm_step(lstm: nn.LSTM, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor):
+    """One LSTM step written out with nn.LSTM's own weights; returns (h_t, c_t, f_t)."""
+    i, f, g, o = lstm_gates(lstm, x_t, h)
     c = f * c + i * g  # the cell state: old content scaled by f, new content added
     h = o * torch.tanh(c)  # what the rest of the network sees
     return h, c, f
@@ -88,6 +95,221 @@ def train_on_adding(model, lr, max_steps, batch, seq_len, max_norm, eval_every, 
                  evaluate=lambda m: ((m(x_test) - y_test) ** 2).mean().item(), eval_every=eval_every,
                  stop=lambda mse: mse <= stop_mse)
 # --8<-- [end:train]
+
+
+# --8<-- [start:gate_trace]
+def gate_trace(lstm: nn.LSTM, x: torch.Tensor):
+    """Input gate, forget gate and cell state of every unit at every step, for
+    inputs x of shape (batch, T, inputs): three tensors (batch, T, hidden)."""
+    h = torch.zeros(x.shape[0], lstm.hidden_size, dtype=x.dtype)
+    c = torch.zeros_like(h)
+    inputs, forgets, cells = [], [], []
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            # lstm_step returns f_t but not i_t, so i_t is read from the gates
+            i, _, _, _ = lstm_gates(lstm, x[:, t], h)
+            h, c, f = lstm_step(lstm, x[:, t], h, c)
+            inputs.append(i)
+            forgets.append(f)
+            cells.append(c)
+    return torch.stack(inputs, 1), torch.stack(forgets, 1), torch.stack(cells, 1)
+
+
+def unit_contributions(model: LastStepRegressor, x: torch.Tensor):
+    """For each unit j, how much its share w_j h_T,j of the prediction varies
+    over the sequences x (its standard deviation)."""
+    with torch.no_grad():
+        outputs, _ = model.core(x)
+        return (outputs[:, -1] * model.head.weight[0]).std(dim=0)
+# --8<-- [end:gate_trace]
+
+
+# ---------------------------------------------------------------- figure l07_lstm_cell
+@dataclass(frozen=True)
+class LstmCellConfig:
+    inputs: int = 2  # size of x_t of the random nn.LSTM the drawing is checked against
+    hidden: int = 5  # its number of units
+    batch: int = 3  # random (x_t, h_{t-1}, c_{t-1}) triples it is checked on
+
+    def __post_init__(self) -> None:
+        validation.positive_ints(self, "inputs", "hidden", "batch")
+
+
+#: PyTorch stores an LSTM's four weight blocks in this order (input, forget, candidate, output).
+BLOCK = {"i": 0, "f": 1, "g": 2, "o": 3}
+CELL_Y, WRITE_Y, GATE_Y, BUS_Y, OUT_Y = 4.2, 3.15, 2.0, 0.75, 0.0  # rows of the drawing (data coordinates)
+
+
+def lstm_cell_diagram() -> tuple[list[dict], list[dict]]:
+    """The LSTM step as a graph to draw: nodes in the order they are computed, and wires (edges) between
+    them, each with the corners it is drawn through. Edges on the cell state's additive path are marked."""
+    gate_x = {"f": 2.4, "i": 3.9, "g": 5.3, "o": 7.0}
+    side = 8.5  # the column where the cell state turns down to make h_t
+    names = {"f": "forget", "i": "input", "g": "candidate", "o": "output"}
+    nodes = [
+        {"name": "c_prev", "kind": "input", "x": 0.2, "y": CELL_Y, "label": "$c_{t-1}$"},
+        {"name": "h_prev", "kind": "input", "x": 0.2, "y": BUS_Y, "label": "$h_{t-1}$"},
+        {"name": "x", "kind": "input", "x": 1.3, "y": -0.55, "label": "$x_t$"},
+        {"name": "concat", "kind": "junction", "x": 1.3, "y": BUS_Y, "label": ""},
+        *({"name": g, "kind": "gate", "x": gate_x[g], "y": GATE_Y, "block": BLOCK[g],
+           "op": "tanh" if g == "g" else "sigmoid", "label": "tanh" if g == "g" else r"$\sigma$",
+           "role": names[g], "symbol": f"${g}_t$"} for g in ("f", "i", "g", "o")),
+        {"name": "forget_mul", "kind": "op", "op": "mul", "x": gate_x["f"], "y": CELL_Y, "label": "×"},
+        {"name": "write_mul", "kind": "op", "op": "mul", "x": gate_x["g"], "y": WRITE_Y, "label": "×"},
+        {"name": "add", "kind": "op", "op": "add", "x": gate_x["g"], "y": CELL_Y, "label": "+"},
+        {"name": "tanh_c", "kind": "op", "op": "tanh", "x": side, "y": WRITE_Y, "label": "tanh"},
+        {"name": "out_mul", "kind": "op", "op": "mul", "x": side, "y": GATE_Y, "label": "×"},
+        {"name": "c", "kind": "output", "x": 10.0, "y": CELL_Y, "label": "$c_t$"},
+        {"name": "h", "kind": "output", "x": 10.0, "y": OUT_Y, "label": "$h_t$"},
+    ]
+    at = {n["name"]: (n["x"], n["y"]) for n in nodes}
+
+    def wire(source, target, *corners, cell=False, branch=False):
+        """branch: the wire leaves another wire at its first corner (it is drawn from there, with a dot)."""
+        return {"source": source, "target": target, "points": [at[source], *corners, at[target]], "cell": cell,
+                "branch": branch}
+
+    edges = [
+        wire("c_prev", "forget_mul", cell=True),
+        wire("forget_mul", "add", cell=True),
+        wire("add", "c", cell=True),
+        wire("h_prev", "concat"),
+        wire("x", "concat"),
+        # One wire runs from the junction to the output gate; the other gates tap it.
+        *(wire("concat", g, (gate_x[g], BUS_Y), branch=g != "o") for g in ("f", "i", "g", "o")),
+        wire("f", "forget_mul"),
+        wire("i", "write_mul", (gate_x["i"], WRITE_Y)),
+        wire("g", "write_mul"),
+        wire("write_mul", "add"),
+        wire("add", "tanh_c", (side, CELL_Y), branch=True),
+        wire("o", "out_mul"),
+        wire("tanh_c", "out_mul"),
+        wire("out_mul", "h", (side, OUT_Y)),
+    ]
+    return nodes, edges
+
+
+def run_diagram(nodes, edges, lstm: nn.LSTM, x_t, h, c):
+    """Compute one LSTM step by following the drawing: every node applies its operation to the wires that
+    enter it, and each gate reads its own block of nn.LSTM's weights. Returns every node's value."""
+    values = {"c_prev": c, "h_prev": h, "x": x_t}
+    H = lstm.hidden_size
+    for node in nodes:
+        name, kind = node["name"], node["kind"]
+        sources = [e["source"] for e in edges if e["target"] == name]
+        if kind == "input":
+            continue
+        if kind == "junction":  # the wires it joins, by name: the gates need to know which is which
+            values[name] = {source: values[source] for source in sources}
+        elif kind == "gate":
+            (joined,) = (values[source] for source in sources)
+            rows = slice(node["block"] * H, (node["block"] + 1) * H)
+            pre = (joined["x"] @ lstm.weight_ih_l0[rows].T + lstm.bias_ih_l0[rows]
+                   + joined["h_prev"] @ lstm.weight_hh_l0[rows].T + lstm.bias_hh_l0[rows])
+            values[name] = torch.tanh(pre) if node["op"] == "tanh" else torch.sigmoid(pre)
+        elif kind == "op":
+            operands = [values[source] for source in sources]
+            if node["op"] == "tanh":
+                (operand,) = operands
+                values[name] = torch.tanh(operand)
+            else:
+                values[name] = math.prod(operands) if node["op"] == "mul" else sum(operands)
+        else:  # an output shows the value of the one wire that enters it
+            (source,) = sources
+            values[name] = values[source]
+    return values
+
+
+def compute_lstm_cell(config: LstmCellConfig, rng: np.random.Generator) -> Result:
+    nodes, edges = lstm_cell_diagram()
+    # The drawing is checked against the code every time it is built: a random LSTM, stepped once by
+    # following the wires and once by lstm_step, must agree, so a miswired diagram fails the build.
+    cell = nn.LSTM(config.inputs, config.hidden, batch_first=True).double()
+    x_t, h, c = (torch.from_numpy(rng.standard_normal((config.batch, n))) for n in (config.inputs, config.hidden,
+                                                                                    config.hidden))
+    with torch.no_grad():
+        drawn = run_diagram(nodes, edges, cell, x_t, h, c)
+        h_t, c_t, f_t = lstm_step(cell, x_t, h, c)
+    difference = max((drawn["h"] - h_t).abs().max().item(), (drawn["c"] - c_t).abs().max().item(),
+                     (drawn["f"] - f_t).abs().max().item())
+    if difference > 1e-12:
+        raise ValueError(f"the drawn LSTM cell computes something else than lstm_step (difference {difference:.3g})")
+    path = [e for e in edges if e["cell"]]
+    facts = {"n_gates": sum(n["kind"] == "gate" and n["op"] == "sigmoid" for n in nodes),
+             "n_weight_blocks": sum(n["kind"] == "gate" for n in nodes),
+             "cell_path_ops": len(path) - 1, "wiring_max_abs_diff": difference}
+    return Result(data={"nodes": nodes, "edges": edges}, facts=facts)
+
+
+def plot_lstm_cell(result: Result, ax) -> None:
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    nodes = {n["name"]: n for n in result.data["nodes"]}
+    ink, orange, blue, green = plotting.INK, plotting.COLORS["orange"], plotting.COLORS["blue"], plotting.COLORS["green"]
+    tint = lambda color: matplotlib.colors.to_hex(  # noqa: E731 - a light fill of a palette colour, on the card
+        0.85 * np.array(matplotlib.colors.to_rgb(plotting.CARD)) + 0.15 * np.array(matplotlib.colors.to_rgb(color)))
+    radius, box_w, box_h = 0.27, 1.05, 0.72
+
+    def clearance(node, direction) -> float:
+        """How far from a node's centre a wire arriving along `direction` (a unit vector) has to stop."""
+        if node["kind"] == "gate":
+            return box_h / 2 if abs(direction[1]) > abs(direction[0]) else box_w / 2
+        return {"op": radius, "junction": 0.07}.get(node["kind"], 0.32)
+
+    for e in result.data["edges"]:
+        points = np.array(e["points"], dtype=float)
+        color, lw = (orange, 4.0) if e["cell"] else (ink, 1.3)
+        if e["branch"]:  # drawn from where it leaves the other wire, marked with a dot
+            points = points[1:]
+            ax.add_patch(Circle(tuple(points[0]), 0.07, color=ink if e["source"] == "concat" else orange, zorder=2))
+        start_dir = (points[1] - points[0]) / np.linalg.norm(points[1] - points[0])
+        end_dir = (points[-1] - points[-2]) / np.linalg.norm(points[-1] - points[-2])
+        if not e["branch"]:
+            points[0] += clearance(nodes[e["source"]], start_dir) * start_dir
+        points[-1] -= (clearance(nodes[e["target"]], end_dir) + 0.02) * end_dir
+        ax.plot(points[:-1, 0].tolist() + [points[-1, 0] - 0.15 * end_dir[0]],
+                points[:-1, 1].tolist() + [points[-1, 1] - 0.15 * end_dir[1]],
+                color=color, lw=lw, solid_capstyle="butt", zorder=1)
+        ax.add_patch(FancyArrowPatch(tuple(points[-1] - 0.3 * end_dir), tuple(points[-1]), arrowstyle="-|>",
+                                     mutation_scale=14 if e["cell"] else 10, color=color, lw=lw * 0.5,
+                                     shrinkA=0, shrinkB=0, zorder=2))
+
+    for n in nodes.values():
+        if n["kind"] == "gate":
+            color = green if n["op"] == "tanh" else blue
+            ax.add_patch(FancyBboxPatch((n["x"] - box_w / 2, n["y"] - box_h / 2), box_w, box_h,
+                                        boxstyle="round,pad=0,rounding_size=0.08", facecolor=tint(color),
+                                        edgecolor=color, lw=1.4, zorder=3))
+            ax.text(n["x"], n["y"] + 0.12, n["label"], ha="center", va="center", fontsize=11, color=ink, zorder=4)
+            ax.text(n["x"], n["y"] - 0.17, n["role"], ha="center", va="center", fontsize=8, color=ink, zorder=4)
+            # The gate's name beside the wire that leaves it: upwards, or (the output gate) to the right.
+            (out,) = [e for e in result.data["edges"] if e["source"] == n["name"]]
+            if out["points"][1][1] > n["y"]:
+                ax.text(n["x"] + 0.1, n["y"] + box_h / 2 + 0.12, n["symbol"], ha="left", va="bottom", fontsize=11,
+                        color=color, zorder=4)
+            else:
+                ax.text(n["x"] + box_w / 2 + 0.15, n["y"] + 0.1, n["symbol"], ha="left", va="bottom", fontsize=11,
+                        color=color, zorder=4)
+        elif n["kind"] == "op":
+            on_path = n["name"] in ("forget_mul", "add")
+            ax.add_patch(Circle((n["x"], n["y"]), radius, facecolor=tint(orange) if on_path else plotting.CARD,
+                                edgecolor=orange if on_path else ink, lw=1.6 if on_path else 1.2, zorder=3))
+            ax.text(n["x"], n["y"], n["label"], ha="center", va="center", zorder=4, color=ink,
+                    fontsize=8 if n["label"] == "tanh" else 13)
+        elif n["kind"] == "junction":
+            ax.add_patch(Circle((n["x"], n["y"]), 0.07, color=ink, zorder=3))
+        elif n["kind"] in ("input", "output"):
+            ax.text(n["x"], n["y"], n["label"], ha="center", va="center", fontsize=13, color=ink, zorder=4)
+
+    ax.text((nodes["c_prev"]["x"] + nodes["c"]["x"]) / 2, CELL_Y + 0.42,
+            r"the cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, so $\partial c_t / \partial c_{t-1} = "
+            r"\mathrm{diag}(f_t)$", ha="center", va="bottom", fontsize=10, color=orange)
+    ax.text(nodes["concat"]["x"] + 0.15, BUS_Y - 0.12, "$[h_{t-1}, x_t]$ to every gate", ha="left", va="top",
+            fontsize=9, color=ink)
+    ax.set_xlim(-0.3, 10.45)
+    ax.set_ylim(-0.95, CELL_Y + 0.95)
+    ax.set_aspect("equal")
+    ax.axis("off")
 
 
 # ---------------------------------------------------------------- figure l07_cell_gradient
@@ -287,7 +509,195 @@ ADDING_CLAIMS = (
 )
 
 
+# ---------------------------------------------------------------- figure l07_gate_activity
+@dataclass(frozen=True)
+class GateActivityConfig:
+    seq_len: int = 100  # T of the adding problem, as in the comparison above
+    hidden: int = 32  # half the comparison's width: it solves T = 100 as reliably, in less time
+    batch: int = 32  # training sequences per step, fresh every step
+    lr: float = 1e-2  # Adam's learning rate, the LSTM's in the comparison
+    clip: float = 1.0  # gradient-norm clipping threshold
+    forget_bias: float = 1.0  # the forget gates' initial bias
+    max_steps: int = 3000  # the most optimiser steps; in our runs it stopped after about 1000-1300
+    eval_every: int = 50  # steps between evaluations on the fixed test set
+    n_test: int = 500  # test sequences: every gate statistic is measured on all of them
+    stop_mse: float = 0.002  # training stops once the test MSE is this low: the task is solved
+
+    def __post_init__(self) -> None:
+        validation.positive_ints(self, "seq_len", "hidden", "batch", "max_steps", "eval_every", "n_test")
+        validation.positive_floats(self, "lr", "clip", "stop_mse")
+        if self.seq_len < 4:
+            raise ValueError(f"GateActivityConfig.seq_len must be at least 4, got {self.seq_len!r}")
+        if self.hidden < 2:  # the figure compares the unit that matters most with the next one
+            raise ValueError(f"GateActivityConfig.hidden must be at least 2, got {self.hidden!r}")
+        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
+                or not math.isfinite(self.forget_bias):
+            raise ValueError(f"GateActivityConfig.forget_bias must be a finite number, got {self.forget_bias!r}")
+
+
+def marker_positions(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The (0-based) steps of the first and of the second marker of every adding-problem sequence."""
+    marked = x[..., 1].numpy() > 0
+    return marked.argmax(axis=1), marked.shape[1] - 1 - marked[:, ::-1].argmax(axis=1)
+
+
+def compute_gate_activity(config: GateActivityConfig, rng: np.random.Generator) -> Result:
+    test = adding_problem(config.n_test, config.seq_len, rng)
+    model = adding_model("lstm", config.hidden, config.forget_bias)
+    log = train_on_adding(model, config.lr, config.max_steps, config.batch, config.seq_len, config.clip,
+                          config.eval_every, config.stop_mse, test, np.random.default_rng(rng.integers(2**32)))
+    if log.diverged_at is not None:
+        raise ValueError(f"the LSTM's loss or gradient stopped being finite at step {log.diverged_at}; "
+                         "there are no trained gates to read")
+    steps_trained, test_mse = log.evals[-1]
+    x, y = test
+    target = y.numpy()
+    inputs, forgets, cells = (t.numpy() for t in gate_trace(model.core, x))
+
+    # The unit to follow: the one whose share of the prediction varies most over the test set.
+    contributions = unit_contributions(model, x).numpy()
+    order = np.argsort(-contributions)
+    unit = int(order[0])
+    with torch.no_grad():
+        outputs, _ = model.core(x)
+        shares = (outputs[:, -1] * model.head.weight[0]).numpy()  # w_j h_T,j for every sequence and unit
+    bias = model.head.bias.item()
+    prediction = shares.sum(axis=1) + bias
+    # That unit read alone: every other unit's share is replaced by its average over the test set.
+    one_unit = shares[:, unit] + np.delete(shares, unit, axis=1).mean(axis=0).sum() + bias
+    baseline = float(((target - 1.0) ** 2).mean())
+
+    # Marked steps, and the steps strictly between the two markers: the gap over which the first marked
+    # value has to be held while unmarked values stream past.
+    first, second = marker_positions(x)
+    steps, rows = np.arange(config.seq_len), np.arange(config.n_test)
+    marked = x[..., 1].numpy() > 0
+    between = (steps > first[:, None]) & (steps < second[:, None])
+
+    # How the unit's cell changes in one step (c_0 = 0), and at a marker, against the value written there.
+    change = np.diff(cells[..., unit], axis=1, prepend=0.0)
+    jumps = np.concatenate([change[rows, first], change[rows, second]])
+    written = np.concatenate([x[rows, first, 0].numpy(), x[rows, second, 0].numpy()])
+    jump_slope, jump_offset = np.polyfit(written, jumps, 1)
+
+    k = 0  # the sequence the figure shows: simply the first of the test set
+    facts = {
+        "gate_seq_len": config.seq_len, "gate_hidden": config.hidden, "gate_lr": config.lr,
+        "gate_clip": config.clip, "gate_forget_bias": config.forget_bias, "gate_n_test": config.n_test,
+        "gate_stop_mse": config.stop_mse, "gate_max_steps": config.max_steps,
+        "gate_steps_trained": int(steps_trained), "gate_test_mse": float(test_mse),
+        "gate_baseline_mse_test": baseline,
+        # the unit that matters most
+        "gate_contribution_ratio": float(contributions[unit] / contributions[order[1]]),
+        "gate_one_unit_mse": float(((one_unit - target) ** 2).mean()),
+        "gate_one_unit_error_removed": float(1 - ((one_unit - target) ** 2).mean() / baseline),
+        "gate_unit_readout_weight": model.head.weight[0, unit].item(),
+        # its gates, and every unit's, over the whole test set
+        "gate_input_marked_unit": float(inputs[..., unit][marked].mean()),
+        "gate_input_unmarked_unit": float(inputs[..., unit][~marked].mean()),
+        "gate_forget_between_unit": float(forgets[..., unit][between].mean()),
+        "gate_forget_between_min_unit": float(forgets[..., unit][between].min()),
+        "gate_input_marked_all": float(inputs[marked].mean()),
+        "gate_input_unmarked_all": float(inputs[~marked].mean()),
+        "gate_forget_between_all": float(forgets[between].mean()),
+        # its cell state
+        "gate_cell_change_marked_unit": float(np.abs(change[marked]).mean()),
+        "gate_cell_change_unmarked_unit": float(np.abs(change[~marked]).mean()),
+        "gate_cell_jump_corr": float(np.corrcoef(written, jumps)[0, 1]),  # jump at a marker vs its value
+        "gate_cell_jump_slope": float(jump_slope),
+        "gate_cell_jump_offset": float(jump_offset),
+        "gate_cell_final_corr": float(np.corrcoef(cells[:, -1, unit], target)[0, 1]),  # c_T vs the target
+        # the sequence in the figure
+        "gate_example_first_marker": int(first[k]) + 1, "gate_example_second_marker": int(second[k]) + 1,
+        "gate_example_target": float(target[k]), "gate_example_prediction": float(prediction[k]),
+    }
+    data = {
+        "t": steps + 1, "values": x[k, :, 0].numpy(), "markers": [int(first[k]) + 1, int(second[k]) + 1],
+        "input_unit": inputs[k, :, unit], "forget_unit": forgets[k, :, unit], "cell_unit": cells[k, :, unit],
+        "input_mean": inputs[k].mean(axis=1), "forget_mean": forgets[k].mean(axis=1),
+        "unit": unit, "contributions": contributions, "evals": [list(e) for e in log.evals],
+    }
+    return Result(data=data, facts=facts)
+
+
+def plot_gate_activity(result: Result, axes) -> None:
+    d = result.data
+    t, markers = np.asarray(d["t"]), d["markers"]
+    blue, grey, orange = plotting.COLORS["blue"], plotting.COLORS["grey"], plotting.COLORS["orange"]
+    rows = [("input_unit", "input_mean", "input gate $i_t$"), ("forget_unit", "forget_mean", "forget gate $f_t$"),
+            ("cell_unit", None, "cell state $c_t$")]
+    for ax, (unit_key, mean_key, label) in zip(axes, rows):
+        for n, m in enumerate(markers):
+            ax.axvline(m, color=orange, lw=1.2, ls=(0, (4, 2)), zorder=1, label="a marked step" if n == 0 else None)
+        ax.plot(t, d[unit_key], color=blue, lw=1.8, zorder=3, label="the unit the prediction depends on most")
+        if mean_key:
+            ax.plot(t, d[mean_key], color=grey, lw=1.2, zorder=2, label=f"mean over all {len(d['contributions'])} units")
+            ax.set_ylim(-0.03, 1.05)
+        ax.set_ylabel(label)
+        ax.set_xlim(0.5, t[-1] + 0.5)
+    cell = np.asarray(d["cell_unit"])
+    for m in markers:  # the value the marker asks the network to remember, beside the cell's step
+        axes[2].annotate(f"value {d['values'][m - 1]:.2f}", (m, cell[m - 1]), xytext=(-6, 0), textcoords="offset points",
+                         ha="right", va="center", fontsize=8.5, color=plotting.INK)
+    for ax in axes[:-1]:
+        ax.tick_params(labelbottom=False)
+    axes[-1].set_xlabel("time step $t$ of the first test sequence")
+    handles, labels = axes[0].get_legend_handles_labels()  # drawn marker, unit, mean; listed unit, mean, marker
+    axes[0].legend([handles[1], handles[2], handles[0]], [labels[1], labels[2], labels[0]], loc="lower center",
+                   bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8.5)
+
+
+def _gate_claims_hold(f) -> dict[str, bool]:
+    return {
+        "solved": f["gate_test_mse"] <= f["gate_stop_mse"],
+        "input": f["gate_input_unmarked_unit"] < 0.1 and f["gate_input_marked_unit"] > 5 * f["gate_input_unmarked_unit"],
+        "forget": f["gate_forget_between_unit"] >= 0.95,
+        "blurred": (f["gate_input_marked_all"] - f["gate_input_unmarked_all"])
+        < 0.5 * (f["gate_input_marked_unit"] - f["gate_input_unmarked_unit"])
+        and f["gate_forget_between_all"] < f["gate_forget_between_unit"],
+        "cell": f["gate_cell_change_marked_unit"] > 10 * f["gate_cell_change_unmarked_unit"],
+        "linear": abs(f["gate_cell_jump_corr"]) >= 0.9 and abs(f["gate_cell_final_corr"]) >= 0.9,
+        # the unit stores the sum with some sign; its readout weight has the same sign, so it counts upwards
+        "sign": f["gate_cell_final_corr"] * f["gate_unit_readout_weight"] > 0,
+    }
+
+
+#: What docs/07-gates.md says in words about the trained gates (checked on the published results).
+GATE_CLAIMS = (
+    Claim("the LSTM solves the adding problem in this run: its test MSE reaches the stopping threshold",
+          lambda f: _gate_claims_hold(f)["solved"]),
+    Claim("the input gate of the unit that matters most opens at the marked steps and stays nearly shut "
+          "elsewhere", lambda f: _gate_claims_hold(f)["input"]),
+    Claim("its forget gate stays near 1 between the markers", lambda f: _gate_claims_hold(f)["forget"]),
+    Claim("averaged over all units the picture is blurred: the input gate's contrast is less than half as large, "
+          "and the forget gate lower", lambda f: _gate_claims_hold(f)["blurred"]),
+    Claim("the unit's cell changes at the marked steps, by more than ten times as much as at the other steps",
+          lambda f: _gate_claims_hold(f)["cell"]),
+    Claim("what the cell adds at a marker is nearly a straight-line function of the marked value, and its final "
+          "content tracks the target (both correlations at least 0.9 in size)", lambda f: _gate_claims_hold(f)["linear"]),
+    Claim("the unit's readout weight has the same sign as the correlation of its cell with the target",
+          lambda f: _gate_claims_hold(f)["sign"]),
+)
+
+
 FIGURES = [
+    FigureSpec(
+        name="l07_lstm_cell",
+        compute=compute_lstm_cell,
+        plot=plot_lstm_cell,
+        config=LstmCellConfig(),
+        fast=LstmCellConfig(),  # already instant
+        expected_s=0.5,
+        expected_fast_s=0.5,
+        size=(7.2, 3.7),
+        alt="Diagram of one LSTM step. A thick orange line, the cell path, runs straight across the top from the "
+        "previous cell state on the left to the new cell state c_t on the right, through only two operations: a "
+        "multiplication by the forget gate f_t, then the addition of new content, the input gate i_t times the "
+        "candidate g_t. Below it, the previous hidden state and the input x_t join on one wire that feeds four "
+        "boxes: the forget, input and output gates, which are sigmoids, and the candidate, a tanh. On the right "
+        "the new cell state branches down through a tanh and is multiplied by the output gate o_t to give the "
+        "new hidden state h_t.",
+    ),
     FigureSpec(
         name="l07_cell_gradient",
         compute=compute_cell_gradient,
@@ -303,6 +713,28 @@ FIGURES = [
         "{cell_ratio_bias3:.2g} with forget bias three. Dashed curves show the product of the forget gates alone,"
         " the additive path ({forget_product_bias1:.0e} and {forget_product_bias3:.2g} at the longest lag); each "
         "lies below its measured curve, which also includes the paths through the hidden state.",
+    ),
+    FigureSpec(
+        name="l07_gate_activity",
+        compute=compute_gate_activity,
+        plot=plot_gate_activity,
+        config=GateActivityConfig(),
+        fast=GateActivityConfig(seq_len=20, hidden=12, n_test=200),
+        expected_s=6.0,  # measured 3.7 to 6.9 s: about a thousand training steps of a 32-unit LSTM
+        expected_fast_s=1.0,
+        size=(6.8, 5.6),
+        panels=(3, 1),
+        claims=GATE_CLAIMS,
+        alt="Three panels against time for the first test sequence of the adding problem with {gate_seq_len} steps, "
+        "read from an LSTM trained until its test error was {gate_test_mse:.4f}; dashed lines mark the two marked "
+        "steps, {gate_example_first_marker} and {gate_example_second_marker}. Blue lines follow the unit the "
+        "prediction depends on most, grey lines the mean over all units. Top: the unit's input gate is nearly "
+        "shut and opens at the marked steps; over all test sequences it averages {gate_input_marked_unit:.2f} at "
+        "marked steps and {gate_input_unmarked_unit:.3f} elsewhere, while the mean over all units barely "
+        "changes. Middle: the unit's forget gate stays close to one, on average {gate_forget_between_unit:.3f} "
+        "between the markers, against {gate_forget_between_all:.2f} for the mean over all units. Bottom: the "
+        "unit's cell state steps at the marked steps (by {gate_cell_change_marked_unit:.2f} on average) and "
+        "changes little in between ({gate_cell_change_unmarked_unit:.4f} per step).",
     ),
     FigureSpec(
         name="l07_adding_problem",

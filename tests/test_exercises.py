@@ -297,9 +297,23 @@ def test_lesson_7_solutions_say_what_their_code_shows() -> None:
     coupled = ex07.coupled_run()
     assert coupled["gru"] <= 1.0  # "never leaves [-1, 1]"
     assert coupled["count_100"] == pytest.approx(100, abs=1e-3) and coupled["count_1000"] == pytest.approx(1000, abs=1e-2)
-    mse = ex07.plateau_run()
-    assert mse["nothing"] == pytest.approx(1 / 6, abs=0.005) and mse["later value only"] == pytest.approx(1 / 12, abs=0.003)
-    assert mse["both"] < 1e-10  # "0 up to float32 rounding"
+    # Exercise 4: the hand-written GRU Jacobian is autograd's, for any weights, state and update-gate bias.
+    for seed, bias in ((1, None), (2, -3.0), (3, 4.0)):
+        torch.manual_seed(seed)
+        gru = torch.nn.GRU(3, 7, dtype=torch.float64)
+        if bias is not None:
+            with torch.no_grad():
+                gru.bias_ih_l0[7:14] = bias
+        x_t, h = torch.randn(3, dtype=torch.float64), torch.randn(7, dtype=torch.float64).tanh()
+        J, z = ex07.gru_jacobian(gru, x_t, h)
+        auto = torch.autograd.functional.jacobian(lambda h_prev: gru(x_t[None, None], h_prev[None, None])[1][0, 0], h)
+        torch.testing.assert_close(J, auto, rtol=0, atol=1e-13)
+        assert torch.all((0 < z) & (z < 1))
+    runs = ex07.gru_jacobian_run()
+    assert all(run["gap"] < 1e-14 for run in runs.values())  # "agree to rounding"
+    # "Most of the weights' paths vanish" as the gate opens, and "within about 1 % of the identity".
+    assert runs[5.0]["rest"] < 0.05 * runs[0.0]["rest"] and runs[5.0]["from_identity"] < 0.02
+    assert runs[0.0]["z"] == pytest.approx(0.5, abs=0.05)  # "about one half": halves the signal, like forget bias 0
 
 
 def test_lesson_8_solutions_say_what_their_code_shows() -> None:

@@ -118,6 +118,131 @@ def test_a_diverging_run_is_recorded_not_raised() -> None:
     plotting.plt.close(fig)
 
 
+# ---------------------------------------------------------------- the cell diagram
+
+
+@pytest.mark.parametrize(("inputs", "hidden", "batch"), [(1, 1, 1), (2, 5, 3), (4, 9, 2)])
+def test_following_the_drawn_wires_is_an_lstm_step(inputs, hidden, batch) -> None:
+    nodes, edges = l07.lstm_cell_diagram()
+    torch.manual_seed(hidden)
+    cell = torch.nn.LSTM(inputs, hidden, batch_first=True).double()
+    x_t, h, c = (torch.randn(batch, n, dtype=torch.float64) for n in (inputs, hidden, hidden))
+    with torch.no_grad():
+        values = l07.run_diagram(nodes, edges, cell, x_t, h, c)
+        _, (h_n, c_n) = cell(x_t[:, None], (h[None], c[None]))  # nn.LSTM's own step
+    torch.testing.assert_close(values["h"], h_n[0], rtol=0, atol=1e-12)
+    torch.testing.assert_close(values["c"], c_n[0], rtol=0, atol=1e-12)
+
+
+def test_the_highlighted_path_is_the_cell_state_and_holds_only_a_product_and_a_sum() -> None:
+    nodes, edges = l07.lstm_cell_diagram()
+    by_name = {n["name"]: n for n in nodes}
+    path = [e for e in edges if e["cell"]]
+    assert [(e["source"], e["target"]) for e in path] == [("c_prev", "forget_mul"), ("forget_mul", "add"), ("add", "c")]
+    assert [by_name[e["target"]].get("op") for e in path[:-1]] == ["mul", "add"]
+    # What else enters the path: the forget gate at the product, the gated candidate i * g at the sum.
+    into = lambda name: sorted(e["source"] for e in edges if e["target"] == name)  # noqa: E731
+    assert into("forget_mul") == ["c_prev", "f"] and into("add") == ["forget_mul", "write_mul"]
+    assert into("write_mul") == ["g", "i"]
+    facts = l07.compute_lstm_cell(l07.LstmCellConfig(), np.random.default_rng(0)).facts
+    assert facts == {**facts, "n_gates": 3, "n_weight_blocks": 4, "cell_path_ops": 2}
+    assert facts["wiring_max_abs_diff"] <= 1e-12
+
+
+def test_a_miswired_diagram_stops_the_build(monkeypatch) -> None:
+    nodes, edges = l07.lstm_cell_diagram()
+    for node in nodes:  # draw the input gate with the forget gate's weights and the other way round
+        if node["name"] in ("i", "f"):
+            node["block"] = l07.BLOCK["f" if node["name"] == "i" else "i"]
+    monkeypatch.setattr(l07, "lstm_cell_diagram", lambda: (nodes, edges))
+    with pytest.raises(ValueError, match="computes something else than lstm_step"):
+        l07.compute_lstm_cell(l07.LstmCellConfig(), np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------- the trained gates
+
+
+def _forced_lstm(seed: int, **blocks: float) -> torch.nn.LSTM:
+    """A random float64 nn.LSTM whose named gate blocks ("i", "f", "g") ignore their inputs and sit at the
+    given bias, so that nn.LSTM's own cell state reveals the remaining gate."""
+    torch.manual_seed(seed)
+    cell = torch.nn.LSTM(2, 6, batch_first=True).double()
+    with torch.no_grad():
+        for gate, bias in blocks.items():
+            rows = slice(l07.BLOCK[gate] * 6, (l07.BLOCK[gate] + 1) * 6)
+            cell.weight_ih_l0[rows] = 0.0
+            cell.weight_hh_l0[rows] = 0.0
+            cell.bias_ih_l0[rows] = bias
+            cell.bias_hh_l0[rows] = 0.0
+    return cell
+
+
+def _nn_lstm_cells(cell: torch.nn.LSTM, x: torch.Tensor) -> torch.Tensor:
+    """c_1..c_T as nn.LSTM computes them, one step at a time: shape (batch, T, hidden)."""
+    state, cells = None, []
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            _, state = cell(x[:, t : t + 1], state)
+            cells.append(state[1][0])
+    return torch.stack(cells, 1)
+
+
+def test_gate_readout_is_what_nn_lstm_computes() -> None:
+    x, _ = adding_problem(5, 12, np.random.default_rng(0))
+    x = x.double()
+    # With its own random weights, the readout's cell state is nn.LSTM's at every step.
+    torch.manual_seed(3)
+    cell = torch.nn.LSTM(2, 6, batch_first=True).double()
+    _, _, c = l07.gate_trace(cell, x)
+    torch.testing.assert_close(c, _nn_lstm_cells(cell, x), rtol=0, atol=1e-12)
+    # Input gate: with g = tanh(40) = 1 and f = sigmoid(-40) ~ 0, nn.LSTM's cell state is i_t itself.
+    cell = _forced_lstm(4, g=40.0, f=-40.0)
+    i, _, _ = l07.gate_trace(cell, x)
+    torch.testing.assert_close(i, _nn_lstm_cells(cell, x), rtol=0, atol=1e-12)
+    # Forget gate: with i = g = 1, c_t = f_t c_{t-1} + 1, so nn.LSTM's cells give f_t = (c_t - 1) / c_{t-1}.
+    cell = _forced_lstm(5, i=40.0, g=40.0)
+    _, f, _ = l07.gate_trace(cell, x)
+    cells = _nn_lstm_cells(cell, x)
+    torch.testing.assert_close(f[:, 1:], (cells[:, 1:] - 1) / cells[:, :-1], rtol=1e-10, atol=1e-12)
+    assert torch.all((0 < f) & (f < 1))
+
+
+@pytest.fixture(scope="module")
+def fast_gates():
+    spec = SPEC["l07_gate_activity"]
+    rng = seeding.seed_everything(spec.seed)
+    return spec, l07.compute_gate_activity(spec.fast, rng)
+
+
+def test_the_trained_gates_show_what_the_page_says_in_the_fast_preset(fast_gates) -> None:
+    spec, result = fast_gates
+    facts = result.facts
+    runner.check_result(spec, result)
+    for claim in spec.claims:  # the publishing build checks these on its own run; here the fast run holds them too
+        assert claim.holds(facts), claim.says
+    assert facts["gate_steps_trained"] < spec.fast.max_steps and facts["gate_test_mse"] < 0.05 * facts["gate_baseline_mse_test"]
+    # The followed unit is the one whose share of the prediction varies most; reading it alone beats the baseline.
+    contributions = np.asarray(result.data["contributions"])
+    assert result.data["unit"] == int(np.argmax(contributions)) and facts["gate_contribution_ratio"] >= 1
+    assert facts["gate_test_mse"] <= facts["gate_one_unit_mse"] < facts["gate_baseline_mse_test"]
+    # The plotted sequence is the first test sequence, with its markers where the data puts them.
+    first, second = facts["gate_example_first_marker"], facts["gate_example_second_marker"]
+    assert result.data["markers"] == [first, second] and 1 <= first <= spec.fast.seq_len // 2 < second
+
+
+def test_the_claims_can_fail() -> None:
+    """Each claim tests its own facts: a run whose gates did not look like the page says is caught."""
+    good = dict(gate_test_mse=0.001, gate_stop_mse=0.002, gate_input_marked_unit=0.8, gate_input_unmarked_unit=0.01,
+                gate_forget_between_unit=0.999, gate_input_marked_all=0.45, gate_input_unmarked_all=0.4,
+                gate_forget_between_all=0.6, gate_cell_change_marked_unit=0.2, gate_cell_change_unmarked_unit=0.002,
+                gate_cell_jump_corr=-0.99, gate_cell_final_corr=-0.99, gate_unit_readout_weight=-1.0)
+    assert all(claim.holds(good) for claim in l07.GATE_CLAIMS)
+    for change in ({"gate_test_mse": 0.01}, {"gate_input_unmarked_unit": 0.3}, {"gate_forget_between_unit": 0.8},
+                   {"gate_input_marked_all": 0.8}, {"gate_cell_change_unmarked_unit": 0.05},
+                   {"gate_cell_jump_corr": 0.5}, {"gate_unit_readout_weight": 1.0}):
+        assert not all(claim.holds({**good, **change}) for claim in l07.GATE_CLAIMS), change
+
+
 @pytest.mark.parametrize(
     ("make", "field"),
     [
@@ -131,6 +256,11 @@ def test_a_diverging_run_is_recorded_not_raised() -> None:
         (lambda: l07.AddingConfig(forget_bias=float("inf")), "AddingConfig.forget_bias"),
         (lambda: l07.CellGradientConfig(seq_len=2), "CellGradientConfig.seq_len"),
         (lambda: l07.CellGradientConfig(forget_biases=()), "CellGradientConfig.forget_biases"),
+        (lambda: l07.GateActivityConfig(hidden=1), "GateActivityConfig.hidden"),
+        (lambda: l07.GateActivityConfig(seq_len=2), "GateActivityConfig.seq_len"),
+        (lambda: l07.GateActivityConfig(lr=0.0), "GateActivityConfig.lr"),
+        (lambda: l07.GateActivityConfig(forget_bias=float("nan")), "GateActivityConfig.forget_bias"),
+        (lambda: l07.LstmCellConfig(hidden=0), "LstmCellConfig.hidden"),
     ],
 )
 def test_configs_reject_bad_fields_by_name(make, field: str) -> None:

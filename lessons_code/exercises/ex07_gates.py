@@ -1,8 +1,7 @@
 """Solutions to the exercises of lesson 7 (docs/07-gates.md).
 
 The sections below are pasted into the page after the lesson's own code, so they use its names
-(``math``, ``np``, ``torch``, ``nn``, ``lstm_with_forget_bias``, ``lstm_step``, ``cell_gradient_by_lag``,
-``adding_batch``) without importing them.
+(``math``, ``torch``, ``nn``, ``lstm``, ``lstm_step``, ``cell_gradient_by_lag``) without importing them.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import math
 from functools import cache
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -18,7 +16,6 @@ from lessons_code.exercises import Answer
 from lessons_code.activations import sigmoid
 from lessons_code.l07_gates import CellGradientConfig, cell_gradient_by_lag, lstm_step
 from lessons_code.models import lstm
-from lessons_code.tasks import adding_problem
 
 
 # --8<-- [start:memory_span]
@@ -73,20 +70,26 @@ def counting_cell(steps, big=20.0):
 # --8<-- [end:coupled]
 
 
-# --8<-- [start:plateau]
-def marked_values(x):
-    """The two marked values of every sequence: the one in the first half, and the one in the second."""
-    half = x.shape[1] // 2
-    marked = x[..., 0] * x[..., 1]
-    return marked[:, :half].sum(dim=1), marked[:, half:].sum(dim=1)
-
-
-def guess_mse(x, y):
-    """The MSE of three guesses: knowing nothing (always 1), knowing only the later value (it + 1/2), both."""
-    first, second = marked_values(x)
-    guesses = {"nothing": torch.ones_like(y), "later value only": second + 0.5, "both": first + second}
-    return {name: float(((guess - y) ** 2).mean()) for name, guess in guesses.items()}
-# --8<-- [end:plateau]
+# --8<-- [start:gru_jacobian]
+def gru_jacobian(gru, x_t, h):
+    """dh_t/dh_{t-1} of a one-layer nn.GRU at input x_t and state h (1-D),
+    by hand; also the update gate z_t, whose diagonal is the direct path."""
+    H = gru.hidden_size
+    W_r, W_z, W_n = gru.weight_ih_l0.split(H)  # order: reset, update, new
+    U_r, U_z, U_n = gru.weight_hh_l0.split(H)
+    b_ir, b_iz, b_in = gru.bias_ih_l0.split(H)
+    b_hr, b_hz, b_hn = gru.bias_hh_l0.split(H)
+    r = torch.sigmoid(W_r @ x_t + b_ir + U_r @ h + b_hr)
+    z = torch.sigmoid(W_z @ x_t + b_iz + U_z @ h + b_hz)
+    a = U_n @ h + b_hn  # the part of the candidate that r scales
+    n = torch.tanh(W_n @ x_t + b_in + r * a)
+    dr = (r * (1 - r))[:, None] * U_r  # dr_t/dh_{t-1}
+    dz = (z * (1 - z))[:, None] * U_z  # dz_t/dh_{t-1}
+    dn = (1 - n**2)[:, None] * (r[:, None] * U_n + a[:, None] * dr)
+    # h_t = (1 - z) n + z h: direct path, then through z_t, then through n_t
+    J = torch.diag(z) + (h - n)[:, None] * dz + (1 - z)[:, None] * dn
+    return J, z
+# --8<-- [end:gru_jacobian]
 
 
 # ---------------------------------------------------------------- what the solutions print, for the tests
@@ -121,9 +124,24 @@ def coupled_run() -> dict:
 
 
 @cache
-def plateau_run() -> dict:
-    x, y = adding_problem(20_000, 100, np.random.default_rng(0))
-    return guess_mse(x, y)
+def gru_jacobian_run() -> dict:
+    """Exercise 4 as the page runs it: per update-gate bias, the largest gap to autograd, the mean update
+    gate, and the spectral norms of J - diag(z) (the paths through the weights) and of J - I."""
+    torch.manual_seed(0)
+    gru = nn.GRU(2, 16, dtype=torch.float64)
+    x_t = torch.rand(2, dtype=torch.float64)
+    h = torch.randn(16, dtype=torch.float64).tanh()
+    runs = {}
+    for b in (0.0, 5.0):
+        with torch.no_grad():
+            gru.bias_ih_l0[16:32] = b
+            gru.bias_hh_l0[16:32] = 0.0
+        J, z = gru_jacobian(gru, x_t, h)
+        auto = torch.autograd.functional.jacobian(lambda h_prev: gru(x_t[None, None], h_prev[None, None])[1][0, 0], h)
+        runs[b] = {"gap": (J - auto).abs().max().item(), "z": z.mean().item(),
+                   "rest": torch.linalg.matrix_norm(J - torch.diag(z), 2).item(),
+                   "from_identity": torch.linalg.matrix_norm(J - torch.eye(16, dtype=torch.float64), 2).item()}
+    return runs
 
 
 ANSWERS = [
@@ -143,6 +161,10 @@ ANSWERS = [
     Answer("ex7_every_path_bias3", lambda: cut_paths_run()[3.0]["every_path"]),
     Answer("ex7_count_100", lambda: coupled_run()["count_100"]),
     Answer("ex7_count_1000", lambda: coupled_run()["count_1000"]),
-    Answer("ex7_mse_nothing", lambda: plateau_run()["nothing"]),
-    Answer("ex7_mse_later_only", lambda: plateau_run()["later value only"]),
+    Answer("ex7_gru_z_b0", lambda: gru_jacobian_run()[0.0]["z"]),
+    Answer("ex7_gru_rest_b0", lambda: gru_jacobian_run()[0.0]["rest"]),
+    Answer("ex7_gru_identity_b0", lambda: gru_jacobian_run()[0.0]["from_identity"]),
+    Answer("ex7_gru_z_b5", lambda: gru_jacobian_run()[5.0]["z"]),
+    Answer("ex7_gru_rest_b5", lambda: gru_jacobian_run()[5.0]["rest"]),
+    Answer("ex7_gru_identity_b5", lambda: gru_jacobian_run()[5.0]["from_identity"]),
 ]
