@@ -316,7 +316,7 @@ def plot_unrolled(result: Result, ax) -> None:
     ax.axis("off")
     handles = [Line2D([], [], color=forward_color, lw=1.4, label=r"forward: the same $W_{hh}$ at every step"),
                Line2D([], [], color=backward_color, lw=2.0,
-                      label=r"backward: $J_t^\top$, with $J_t = \mathrm{diag}(\phi'(a_t))\,W_{hh}$")]
+                      label=r"backward: $J_t^\top$, with $J_t = \mathrm{diag}(\phi′(a_t))\,W_{hh}$")]
     ax.legend(handles=handles, loc="upper left", fontsize=9)
 
 

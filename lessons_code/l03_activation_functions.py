@@ -122,12 +122,12 @@ def plot_derivatives(result: Result, axes) -> None:
             right.plot([0], [0], "o", color=colors[name], ms=4, zorder=3)
             right.plot([0], [1], "o", mfc=plotting.CARD, color=colors[name], ms=4, zorder=3)
         right.plot(a, slopes, color=colors[name], label=labels[name])
-    for level, text in ((result.facts["sigmoid_prime_max"], r"max sigmoid$'$"),
-                        (result.facts["tanh_prime_max"], r"max tanh$'$ = max ReLU$'$")):
+    for level, text in ((result.facts["sigmoid_prime_max"], r"max sigmoid$′$"),
+                        (result.facts["tanh_prime_max"], r"max tanh$′$ = max ReLU$′$")):
         right.axhline(level, color=plotting.COLORS["grey"], lw=0.8, ls="--")
         right.text(a[0], level + 0.02, f"{text} = {level:g}", fontsize=8, color=plotting.COLORS["grey"])
     left.set(title=r"activation $\phi(a)$", xlabel="pre-activation $a$", ylim=(-1.15, 2.2))
-    right.set(title=r"derivative $\phi'(a)$", xlabel="pre-activation $a$", ylim=(-0.05, 1.15))
+    right.set(title=r"derivative $\phi′(a)$", xlabel="pre-activation $a$", ylim=(-0.05, 1.15))
     left.legend(loc="upper left")
 
 
@@ -303,13 +303,13 @@ def plot_saturation(result: Result, axes) -> None:
     hist = result.data["histograms"]
     for (scale, fractions), color in zip(hist.items(), plotting.sequential(len(hist), "plasma")):
         left.stairs(fractions, edges, color=color, lw=1.6, label=f"input std {scale}")
-    left.set(title=r"distribution of $\tanh'(a_t)$", xlabel=r"$\tanh'(a_t)$", ylabel="fraction of unit-steps",
+    left.set(title=r"distribution of $\tanh′(a_t)$", xlabel=r"$\tanh′(a_t)$", ylabel="fraction of unit-steps",
              xlim=(0, 1))
     left.legend(loc="upper center")
     sweep = result.data["sweep"]
-    right.plot(sweep, result.data["median"], color=plotting.COLORS["blue"], label=r"median $\tanh'$")
+    right.plot(sweep, result.data["median"], color=plotting.COLORS["blue"], label=r"median $\tanh′$")
     right.plot(sweep, result.data["geometric_mean"], color=plotting.COLORS["green"], ls="--",
-               label=r"geometric mean $\tanh'$")
+               label=r"geometric mean $\tanh′$")
     cutoff = result.facts["saturated_below"]
     right.plot(sweep, result.data["saturated_fraction"], color=plotting.COLORS["orange"],
                label=rf"fraction with $\tanh' < {cutoff:g}$")

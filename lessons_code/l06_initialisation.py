@@ -52,7 +52,7 @@ def ridge_readout(states: np.ndarray, targets: np.ndarray, ridge: float) -> np.n
 
 # --8<-- [start:esp]
 def state_distance(esn: EchoStateNetwork, u: np.ndarray, x0: np.ndarray, x0_other: np.ndarray) -> np.ndarray:
-    """||x_t - x'_t||: the same reservoir, the same inputs, two different starting states."""
+    """||x_t - x′_t||: the same reservoir, the same inputs, two different starting states."""
     return np.linalg.norm(esn.run(u, x0) - esn.run(u, x0_other), axis=1)
 # --8<-- [end:esp]
 
@@ -208,7 +208,7 @@ def plot_echo_state(result: Result, ax) -> None:
                 ha="right", fontsize=8, color=plotting.COLORS["grey"])
     plotting.log_axis(ax)
     ax.set(xlabel="step $t$ (same input sequence for both copies)",
-           ylabel=r"$\|x_t - x'_t\|$ (log scale)")
+           ylabel=r"$\|x_t - x′_t\|$ (log scale)")
     ax.legend(loc="center right", title="spectral radius", title_fontsize=9)
 
 
