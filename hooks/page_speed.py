@@ -9,7 +9,7 @@ MkDocs and Material offer:
   it will have: nothing moves when it is drawn;
 - every ``<pre>`` carries ``data-search-exclude``, which Material's search plugin honours: the index leaves
   out code blocks (a third of its text, 24 KB of gzip on every first visit), readers search the prose, and
-  inline code such as ``clip_grad_norm_`` stays in it;
+  inline code such as ``clip_grad_norm_`` stays in it; so do exercise solutions (``details.success``);
 - a page without images to zoom (glossary, references, the explorer, notebooks, whose plots are shown at
   full size) gets no lightbox at all (``glightbox: false`` in its metadata, which mkdocs-glightbox honours).
 
@@ -46,8 +46,10 @@ def mark_code_blocks(html: str) -> str:
         if code is not None:  # docs/stylesheets/extra.css sizes the block from this before drawing it
             lines = len(code.text().rstrip("\n").splitlines()) or 1
             block.attrs["style"] = f"--gtt-code-lines: {lines}"
-    for pre in tree.css("pre"):
-        pre.attrs["data-search-exclude"] = None
+    # Worked solutions of exercises too: readers look for the lesson's explanation, not an answer's working,
+    # and the solutions are a fifth of the prose (the index loads on every first visit).
+    for element in tree.css("pre, details.success"):
+        element.attrs["data-search-exclude"] = None
     return tree.body.inner_html
 
 

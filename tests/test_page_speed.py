@@ -76,6 +76,14 @@ def test_the_search_index_keeps_the_prose_and_leaves_out_code_blocks(fast_site) 
     text = " ".join(doc["text"] for doc in docs)
     assert "<pre>" not in text
     assert "clip_grad_norm_" in text and "forget gate" in text.lower() and "clipping" in text.lower()
+    # Worked solutions, and the pages for contributors, stay out of what every reader downloads.
+    locations = {doc["location"].split("#")[0] for doc in docs}
+    assert "contributing/" not in locations and "changelog/" not in locations
+    lesson = (site / "05-taming-explosions" / "index.html").read_text(encoding="utf-8")
+    solution = re.search(r'<details class="success"[^>]*>(.*?)</details>', lesson, re.S)
+    assert solution, "lesson 5 has a worked solution"
+    sentence = re.sub(r"<[^>]+>|\s+", " ", re.search(r"<p>(.*?)</p>", solution.group(1), re.S).group(1)).strip()[:60]
+    assert sentence and sentence not in re.sub(r"<[^>]+>|\s+", " ", text), sentence
 
 
 def test_maths_pages_preload_the_two_main_katex_fonts(fast_site) -> None:
