@@ -28,8 +28,14 @@ sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def timed(command: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
@@ -55,12 +61,14 @@ def page_weights_in_browser(site: Path, pages: list[str]) -> dict[str, int]:
             context = browser.new_context()  # empty cache: a first visit
             page = context.new_page()
             responses = []
-            page.on("requestfinished", lambda request: responses.append(request))
+            page.on("requestfinished", responses.append)
             page.goto(base + page_path, wait_until="networkidle")
             page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # lazy images load too
             page.wait_for_timeout(300)
             page.wait_for_load_state("networkidle")
-            weights[page_path] = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in responses)
+            weights[page_path] = sum(
+                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in responses
+            )
             context.close()
         browser.close()
     return weights
@@ -88,15 +96,21 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "GTT_FIGURES_DIR": str(Path(tmp) / "figures"), "GTT_PRESET": args.preset,
-               "NO_MKDOCS_2_WARNING": "1"}
+        env = {
+            **os.environ,
+            "GTT_FIGURES_DIR": str(Path(tmp) / "figures"),
+            "GTT_PRESET": args.preset,
+            "NO_MKDOCS_2_WARNING": "1",
+        }
         site = Path(tmp) / "site"
         python = sys.executable
         figures_dir = Path(tmp) / "figures"
         build = [python, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)]
         t_all, _ = timed(build, env)
         timings = json.loads((figures_dir / "timings.json").read_text())["figures"]
-        rows.append(("strict build, every figure cold", f"{t_all:.1f} s", "lessons' own budgets, see below"))
+        rows.append(
+            ("strict build, every figure cold", f"{t_all:.1f} s", "lessons' own budgets, see below")
+        )
         for stale in figures_dir.glob("l02_*"):  # lesson 2 cold, everything else cached
             stale.unlink()
         t_l02, _ = timed(build, env)
@@ -104,14 +118,22 @@ def main() -> None:
         t_noop, proc = timed(build, env)
         skipped = "figures: all up to date" in proc.stdout + proc.stderr
         rows.append(("no-op rebuild", f"{t_noop:.1f} s", "<= 5 s"))
-        rows.append(("figures recomputed by no-op rebuild", "0" if skipped else "some (see log)", "0"))
+        rows.append(
+            ("figures recomputed by no-op rebuild", "0" if skipped else "some (see log)", "0")
+        )
 
         pages = sorted(str(p.parent.relative_to(site)) + "/" for p in site.rglob("index.html"))
         pages = [p if p != "./" else "" for p in pages]
         if chromium_path():
-            weights, how = page_weights_in_browser(site, pages), "measured in Chromium, gzip, first visit"
+            weights, how = (
+                page_weights_in_browser(site, pages),
+                "measured in Chromium, gzip, first visit",
+            )
         else:
-            weights, how = page_weights_from_files(site, pages), "estimated from files (no Chromium), gzip"
+            weights, how = (
+                page_weights_from_files(site, pages),
+                "estimated from files (no Chromium), gzip",
+            )
 
     if args.tests:
         started = time.perf_counter()

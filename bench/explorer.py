@@ -29,8 +29,14 @@ sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 BUDGET_MS = 50.0
 
 # (label, settings to start from, the control to step, how many steps)
@@ -85,8 +91,13 @@ SETUP_JS = """(settings) => {
 
 def build_site(out: Path) -> None:
     env = {**os.environ, "GTT_PRESET": "fast", "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         sys.exit(f"the site did not build:\n{proc.stdout}\n{proc.stderr}")
 
@@ -109,15 +120,25 @@ def measure(site: Path, repeats: int) -> list[tuple[str, list[dict]]]:
                 page.wait_for_timeout(200)
                 samples += page.evaluate(STEP_JS, [control, steps])
             rows.append((label, samples))
-        first = page.evaluate("() => document.querySelector('.gtt-explorer').gttExplorer.firstRender")
-        rows.insert(0, ("first draw after page load", [{"work": first["compute"] + first["draw"], "frame": float("nan")}]))
+        first = page.evaluate(
+            "() => document.querySelector('.gtt-explorer').gttExplorer.firstRender"
+        )
+        rows.insert(
+            0,
+            (
+                "first draw after page load",
+                [{"work": first["compute"] + first["draw"], "frame": float("nan")}],
+            ),
+        )
         browser.close()
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--site", type=Path, help="a built site (default: build one with the fast preset)")
+    parser.add_argument(
+        "--site", type=Path, help="a built site (default: build one with the fast preset)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="passes over each scenario")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,13 +151,20 @@ def main() -> None:
     def p95(values: list[float]) -> float:
         return sorted(values)[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
-    print(f"\n{'scenario':<38} {'steps':>5} {'work median':>12} {'p95':>8} {'frame median':>13} {'p95':>8} {'max':>8}")
+    print(
+        f"\n{'scenario':<38} {'steps':>5} {'work median':>12} {'p95':>8} {'frame median':>13} {'p95':>8} {'max':>8}"
+    )
     for label, samples in rows:
         work = [s["work"] for s in samples]
         frame = [s["frame"] for s in samples if s["frame"] == s["frame"]]
-        frames = (f"{statistics.median(frame):>10.1f} ms {p95(frame):>5.1f} ms {max(frame):>5.1f} ms" if frame
-                  else f"{'-':>13} {'-':>8} {'-':>8}")
-        print(f"{label:<38} {len(samples):>5} {statistics.median(work):>9.1f} ms {p95(work):>5.1f} ms {frames}")
+        frames = (
+            f"{statistics.median(frame):>10.1f} ms {p95(frame):>5.1f} ms {max(frame):>5.1f} ms"
+            if frame
+            else f"{'-':>13} {'-':>8} {'-':>8}"
+        )
+        print(
+            f"{label:<38} {len(samples):>5} {statistics.median(work):>9.1f} ms {p95(work):>5.1f} ms {frames}"
+        )
     print(f"budget: a slider change redraws in <= {BUDGET_MS:.0f} ms (issue 9)")
 
 

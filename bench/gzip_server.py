@@ -17,7 +17,11 @@ COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".ipynb
 
 
 class GzipHandler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ipynb": "application/json", ".woff2": "font/woff2"}
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".ipynb": "application/json",
+        ".woff2": "font/woff2",
+    }
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: tests and benchmarks print their own summaries
         pass
@@ -29,8 +33,12 @@ class GzipHandler(SimpleHTTPRequestHandler):
         wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
         if not (wants_gzip and path.suffix in COMPRESSIBLE and path.is_file()):
             return super().send_head()
-        if self.path.split("?")[0].endswith("/") is False and Path(self.translate_path(self.path)).is_dir():
-            return super().send_head()  # let the base class issue its redirect to the trailing slash
+        if (
+            self.path.split("?")[0].endswith("/") is False
+            and Path(self.translate_path(self.path)).is_dir()
+        ):
+            # let the base class issue its redirect to the trailing slash
+            return super().send_head()
         body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))

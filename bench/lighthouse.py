@@ -40,8 +40,12 @@ from bench.gzip_server import serve  # noqa: E402
 LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 CHROME_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 BUDGET_KB = {"lesson": 300, "notebook": 400}
@@ -61,7 +65,8 @@ def site_pages(site: Path) -> list[str]:
 
 def page_kind(site: Path, page: str) -> str:
     html = (site / page / "index.html").read_text(encoding="utf-8")
-    if "jp-Notebook" in html or 'class="gtt-nb-' in html:  # stock mkdocs-jupyter, or hooks/notebooks.py
+    # stock mkdocs-jupyter, or hooks/notebooks.py
+    if "jp-Notebook" in html or 'class="gtt-nb-' in html:
         return "notebook"
     return "lesson" if re.match(r"\d\d-", page) else "page"
 
@@ -69,13 +74,20 @@ def page_kind(site: Path, page: str) -> str:
 def build(site: Path, url: str, preset: str) -> tuple[float, str]:
     env = {**os.environ, "GTT_PRESET": preset, "SITE_URL": url, "NO_MKDOCS_2_WARNING": "1"}
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                          capture_output=True, text=True, cwd=REPO, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     seconds = time.perf_counter() - started
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
         sys.exit(f"the strict build failed:\n{log}")
-    summary = re.search(r"figures: (\d+ figures, \d+ computed[^\n]*)", log) or re.search(r"figures: (all up to date[^\n]*)", log)
+    summary = re.search(r"figures: (\d+ figures, \d+ computed[^\n]*)", log) or re.search(
+        r"figures: (all up to date[^\n]*)", log
+    )
     return seconds, summary.group(1).strip() if summary else "figures: see build log"
 
 
@@ -104,11 +116,20 @@ try {
 
 def lighthouse_all(runs: list[tuple[str, Path]]) -> list[dict]:
     """Lighthouse reports for (url, output file) pairs, in order, mobile preset (Lighthouse's default)."""
-    job = {"runs": [{"url": url, "out": str(out)} for url, out in runs], "categories": CATEGORIES,
-           "chromeFlags": CHROME_FLAGS}
+    job = {
+        "runs": [{"url": url, "out": str(out)} for url, out in runs],
+        "categories": CATEGORIES,
+        "chromeFlags": CHROME_FLAGS,
+    }
     env = {**os.environ, "CHROME_PATH": chromium(), "GTT_LIGHTHOUSE_JOB": json.dumps(job)}
-    proc = subprocess.run(["node", "--input-type=module", "-e", RUNNER_JS], cwd=REPO, env=env, text=True,
-                          stdout=subprocess.PIPE, timeout=120 * len(runs))
+    proc = subprocess.run(
+        ["node", "--input-type=module", "-e", RUNNER_JS],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        timeout=120 * len(runs),
+    )
     if proc.returncode != 0:
         sys.exit(f"lighthouse failed (exit {proc.returncode}); see the messages above")
     return [json.loads(out.read_text(encoding="utf-8")) for _, out in runs]
@@ -129,9 +150,14 @@ def shortfalls(report: dict) -> list[str]:
                 part = f"{ref['id']} {value} ({audit['score']:.2f})".replace("  ", " ")
                 if category["id"] != "performance":
                     items = audit.get("details", {}).get("items", [])[:2]
-                    part += " e.g. " + "; ".join(str(i.get("node", {}).get("snippet") or i.get("url") or i)[:120] for i in items)
+                    part += " e.g. " + "; ".join(
+                        str(i.get("node", {}).get("snippet") or i.get("url") or i)[:120]
+                        for i in items
+                    )
                 parts.append(part)
-        lines.append(f"{category['id']} {round(100 * (category['score'] or 0))}: " + ", ".join(parts))
+        lines.append(
+            f"{category['id']} {round(100 * (category['score'] or 0))}: " + ", ".join(parts)
+        )
     return lines
 
 
@@ -150,16 +176,21 @@ def full_page_weights(base: str, pages: list[str]) -> dict[str, int]:
 
     weights = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), args=[f for f in CHROME_FLAGS if f != "--headless=new"])
+        browser = playwright.chromium.launch(
+            executable_path=chromium(), args=[f for f in CHROME_FLAGS if f != "--headless=new"]
+        )
         for page_path in pages:
-            context = browser.new_context(viewport={"width": 412, "height": 823})  # Lighthouse's mobile screen
+            # Lighthouse's mobile screen
+            context = browser.new_context(viewport={"width": 412, "height": 823})
             page = context.new_page()
             finished = []
-            page.on("requestfinished", lambda request: finished.append(request))
+            page.on("requestfinished", finished.append)
             page.goto(base + page_path, wait_until="networkidle")
             page.evaluate(SCROLL_IMAGES_JS)
             page.wait_for_load_state("networkidle")
-            weights[page_path] = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in finished)
+            weights[page_path] = sum(
+                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in finished
+            )
             context.close()
         browser.close()
     return weights
@@ -173,13 +204,28 @@ def median_run(runs: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--preset", default="publish", choices=["publish", "fast"], help="figure preset of the build")
+    parser.add_argument(
+        "--preset",
+        default="publish",
+        choices=["publish", "fast"],
+        help="figure preset of the build",
+    )
     parser.add_argument("--site", type=Path, help="a built site to serve instead of building one")
-    parser.add_argument("--port", type=int, default=0,
-                        help="serve on this port (with --site: the port of the SITE_URL it was built for)")
-    parser.add_argument("--runs", type=int, default=1, help="Lighthouse runs per page; the median run is reported")
-    parser.add_argument("--pages", nargs="+", metavar="PATH",
-                        help="only these pages, as paths below the site root ('' or / for the home page)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="serve on this port (with --site: the port of the SITE_URL it was built for)",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="Lighthouse runs per page; the median run is reported"
+    )
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="PATH",
+        help="only these pages, as paths below the site root ('' or / for the home page)",
+    )
     parser.add_argument("--reports", type=Path, default=REPO / "bench" / "reports" / "lighthouse")
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
@@ -190,7 +236,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         site = args.site.resolve() if args.site else Path(tmp) / "site"
         site.mkdir(exist_ok=True)
-        with serve(site, port=args.port) as base:  # the server first, so the build knows the address it is deployed to
+        # the server first, so the build knows the address it is deployed to
+        with serve(site, port=args.port) as base:
             if args.site:
                 build_row = f"build: none (serving {site})"
             else:
@@ -200,40 +247,72 @@ def main() -> None:
             pages = site_pages(site)
             if args.pages:
                 wanted = {p.strip("/") + "/" if p.strip("/") else "" for p in args.pages}
-                pages = [p for p in pages if p in wanted] or sys.exit(f"no such pages: {args.pages}")
+                pages = [p for p in pages if p in wanted] or sys.exit(
+                    f"no such pages: {args.pages}"
+                )
             names = {page: page.strip("/").replace("/", "_") or "home" for page in pages}
             # Run i of every page before run i + 1 of any, so a burst of load on the host spreads over pages.
-            jobs = [(page, base + page, args.reports / f"{names[page]}.{i}.json") for i in range(args.runs) for page in pages]
+            jobs = [
+                (page, base + page, args.reports / f"{names[page]}.{i}.json")
+                for i in range(args.runs)
+                for page in pages
+            ]
             reports = lighthouse_all([(url, out) for _, url, out in jobs])
             rows = []
             for page in pages:
                 runs = [report for (p, _, _), report in zip(jobs, reports) if p == page]
                 report = median_run(runs)
-                (args.reports / f"{names[page]}.json").write_text(json.dumps(report), encoding="utf-8")
-                scores = {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
-                rows.append({"page": page, "scores": scores, "report": report, "kind": page_kind(site, page),
-                             "spread": sorted(round(100 * r["categories"]["performance"]["score"]) for r in runs)})
+                (args.reports / f"{names[page]}.json").write_text(
+                    json.dumps(report), encoding="utf-8"
+                )
+                scores = {
+                    c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES
+                }
+                rows.append(
+                    {
+                        "page": page,
+                        "scores": scores,
+                        "report": report,
+                        "kind": page_kind(site, page),
+                        "spread": sorted(
+                            round(100 * r["categories"]["performance"]["score"]) for r in runs
+                        ),
+                    }
+                )
             weights = full_page_weights(base, [row["page"] for row in rows])
 
     version = rows[0]["report"]["lighthouseVersion"] if rows else "?"
     benchmark = sorted(round(row["report"]["environment"]["benchmarkIndex"]) for row in rows)
     print(f"\n{build_row}")
-    print(f"Lighthouse {version}, mobile preset (simulated slow 4G, 4x CPU slowdown), {chromium()}, "
-          f"{args.runs} run(s) per page (median shown); host benchmarkIndex {benchmark[0]}-{benchmark[-1]}; "
-          f"{time.perf_counter() - started:.0f} s in all\n")
-    header = (f"{'page':<44} {'perf':>4} {'a11y':>4} {'best':>4} {'seo':>4} {'FCP s':>6} {'TBT ms':>6} "
-              f"{'first view KB':>13} {'all figures KB':>14}  budget")
+    print(
+        f"Lighthouse {version}, mobile preset (simulated slow 4G, 4x CPU slowdown), {chromium()}, "
+        f"{args.runs} run(s) per page (median shown); host benchmarkIndex {benchmark[0]}-{benchmark[-1]}; "
+        f"{time.perf_counter() - started:.0f} s in all\n"
+    )
+    header = (
+        f"{'page':<44} {'perf':>4} {'a11y':>4} {'best':>4} {'seo':>4} {'FCP s':>6} {'TBT ms':>6} "
+        f"{'first view KB':>13} {'all figures KB':>14}  budget"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         page, scores, audits = row["page"], row["scores"], row["report"]["audits"]
         budget = BUDGET_KB.get(row["kind"])
-        verdict = "" if budget is None else f"<= {budget} KB {'ok' if weights[page] <= budget * 1024 else 'OVER'}"
-        print(f"/{page:<43} {scores['performance']:>4} {scores['accessibility']:>4} {scores['best-practices']:>4} {scores['seo']:>4} "
-              f"{audits['first-contentful-paint']['numericValue'] / 1000:>6.1f} {audits['total-blocking-time']['numericValue']:>6.0f} "
-              f"{audits['total-byte-weight']['numericValue'] / 1024:>13.1f} {weights[page] / 1024:>14.1f}  {verdict}")
+        verdict = (
+            ""
+            if budget is None
+            else f"<= {budget} KB {'ok' if weights[page] <= budget * 1024 else 'OVER'}"
+        )
+        print(
+            f"/{page:<43} {scores['performance']:>4} {scores['accessibility']:>4} {scores['best-practices']:>4} {scores['seo']:>4} "
+            f"{audits['first-contentful-paint']['numericValue'] / 1000:>6.1f} {audits['total-blocking-time']['numericValue']:>6.0f} "
+            f"{audits['total-byte-weight']['numericValue'] / 1024:>13.1f} {weights[page] / 1024:>14.1f}  {verdict}"
+        )
     if args.runs > 1:
-        print("\nperformance over the runs: " + "; ".join(f"/{row['page']} {row['spread']}" for row in rows))
+        print(
+            "\nperformance over the runs: "
+            + "; ".join(f"/{row['page']} {row['spread']}" for row in rows)
+        )
     below = [(row["page"], shortfalls(row["report"])) for row in rows]
     if any(lines for _, lines in below):
         print("\nwhat kept pages below 100 (median run):")

@@ -27,16 +27,25 @@ _cff: dict = {}
 def on_config(config, **_):
     path = Path(config.config_file_path).parent / CFF_NAME
     if not path.is_file():
-        raise PluginError(f"citation: {path} is missing; the home page's citation box is made from it")
+        raise PluginError(
+            f"citation: {path} is missing; the home page's citation box is made from it"
+        )
     cff = yaml.safe_load(path.read_text(encoding="utf-8"))
     missing = [key for key in REQUIRED if not cff.get(key)]
     if missing:
         raise PluginError(f"citation: {path} has no {', '.join(missing)}")
     for author in cff["authors"]:
         if not (author.get("name") or author.get("family-names")):
-            raise PluginError(f"citation: an author in {path} has neither a name nor family-names: {author}")
+            raise PluginError(
+                f"citation: an author in {path} has neither a name nor family-names: {author}"
+            )
     _cff.clear()
-    _cff.update(cff, repository_file=f"{config.repo_url.rstrip('/')}/blob/main/{CFF_NAME}" if config.repo_url else "")
+    _cff.update(
+        cff,
+        repository_file=f"{config.repo_url.rstrip('/')}/blob/main/{CFF_NAME}"
+        if config.repo_url
+        else "",
+    )
     macros = config.plugins.get("macros")
     if macros is None:
         raise PluginError("citation: the macros plugin is needed for {{ cite_this_chapter() }}")
@@ -51,7 +60,8 @@ def released(cff: dict) -> dt.date:
 
 def bibtex_name(author: dict) -> str:
     if author.get("name"):
-        return "{" + author["name"] + "}"  # an entity: braces keep BibTeX from splitting it into names
+        # an entity: braces keep BibTeX from splitting it into names
+        return "{" + author["name"] + "}"
     return f"{author['family-names']}, {author.get('given-names', '')}".rstrip(", ")
 
 
@@ -80,16 +90,22 @@ def bibtex(cff: dict) -> str:
         "url": cff["url"],
     }
     width = max(len(name) for name in fields)
-    lines = [f"  {name.ljust(width)} = {{{value}}}," if name != "month" else f"  {name.ljust(width)} = {value},"
-             for name, value in fields.items()]
+    lines = [
+        f"  {name.ljust(width)} = {{{value}}},"
+        if name != "month"
+        else f"  {name.ljust(width)} = {value},"
+        for name, value in fields.items()
+    ]
     return "@misc{" + key + ",\n" + "\n".join(lines) + "\n}"
 
 
 def apa(cff: dict) -> str:
     """APA 7th edition, software: Author. (Year). *Title* (Version v) [Computer software]. URL"""
     authors = apa_authors([apa_name(a) for a in cff["authors"]])
-    return (f"{authors}{'' if authors.endswith('.') else '.'} ({released(cff).year}). *{cff['title']}* "
-            f"(Version {cff['version']}) [Computer software]. <{cff['url']}>")
+    return (
+        f"{authors}{'' if authors.endswith('.') else '.'} ({released(cff).year}). *{cff['title']}* "
+        f"(Version {cff['version']}) [Computer software]. <{cff['url']}>"
+    )
 
 
 def cite_this_chapter() -> str:

@@ -54,11 +54,17 @@ def run_watched(command: list[str]) -> tuple[int, list[str], str]:
     """
     floor = hang_guard.floor_s()
     allowed = None if floor is None else floor + hang_guard.OUTER_GRACE_S
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=paths.REPO_ROOT)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=paths.REPO_ROOT
+    )
     lines: queue.Queue[str | None] = queue.Queue()
     stderr: list[str] = []
-    readers = [threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)]),
-               threading.Thread(target=lambda: stderr.extend(proc.stderr))]
+    readers = [
+        threading.Thread(
+            target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)]
+        ),
+        threading.Thread(target=lambda: stderr.extend(proc.stderr)),
+    ]
     for reader in readers:
         reader.start()
     out: list[str] = []
@@ -72,23 +78,32 @@ def run_watched(command: list[str]) -> tuple[int, list[str], str]:
                 proc.wait()
                 for reader in readers:
                     reader.join()
-                running = next((l for l in reversed(out) if l.startswith("computing")), "starting up")
-                raise PluginError(f"figures: the figures CLI printed nothing for {allowed:.0f} s and was stopped "
-                                  f"(hang guard; last state: {running}). Its own guard should have named the "
-                                  f"figure: see its output above. Set {hang_guard.ENV} to allow longer.")
+                running = next(
+                    (line for line in reversed(out) if line.startswith("computing")), "starting up"
+                )
+                raise PluginError(
+                    f"figures: the figures CLI printed nothing for {allowed:.0f} s and was stopped "
+                    f"(hang guard; last state: {running}). Its own guard should have named the "
+                    f"figure: see its output above. Set {hang_guard.ENV} to allow longer."
+                ) from None
             continue
         if line is None:
             break
         last = time.monotonic()
         line = line.rstrip("\n")
         out.append(line)
-        if line.startswith("::"):  # a GitHub Actions workflow command (an annotation): only bare lines count
+        if line.startswith("::"):
+            # A GitHub Actions workflow command (an annotation): GitHub reads only bare lines.
             print(line, flush=True)
         elif line.strip():
             log.info("figures: %s", line)
         announced = ANNOUNCED_GUARD.search(line)
         if announced:
-            allowed = None if announced.group(1) is None else float(announced.group(1)) + hang_guard.OUTER_GRACE_S
+            allowed = (
+                None
+                if announced.group(1) is None
+                else float(announced.group(1)) + hang_guard.OUTER_GRACE_S
+            )
     code = proc.wait()
     for reader in readers:
         reader.join()
@@ -107,7 +122,8 @@ def on_pre_build(config) -> None:
     code, out, err = run_watched(command)
     for line in err.splitlines():
         if line.startswith("slow:"):
-            log.info("figures: %s", line)  # information, not a warning: strict mode must not fail on it
+            # information, not a warning: strict mode must not fail on it
+            log.info("figures: %s", line)
     if code != 0:
         detail = err.strip() or "\n".join(out).strip()
         raise PluginError(f"figures could not be generated (exit {code}):\n{detail}")

@@ -69,7 +69,8 @@ def link_first_uses(html: str, glossary_url: str | None) -> str:
     return tree.body.inner_html
 
 
-@event_priority(5)  # after hooks/page_speed.py (10); before mkdocs-print-site (0) keeps each page for the print page
+# after hooks/page_speed.py (10); before mkdocs-print-site (0) keeps each page for the print page
+@event_priority(5)
 def on_page_content(html, page, files, **_):
     if "<abbr" not in html:
         return html

@@ -44,14 +44,18 @@ def facts_document(figure: str) -> dict:
 def format_fact(figure: str, name: str, fmt: str = DEFAULT_FORMAT) -> str:
     facts = facts_document(figure)["facts"]
     if name not in facts:
-        raise FactError(f"figure {figure!r} has no fact {name!r}; its facts: {', '.join(sorted(facts))}")
+        raise FactError(
+            f"figure {figure!r} has no fact {name!r}; its facts: {', '.join(sorted(facts))}"
+        )
     return format_value(facts[name], fmt)
 
 
 # Jinja decodes backslash escapes in string literals, so "$\rho$" arrives as CR + "ho" and "\frac"
 # as form feed + "rac". No caption legitimately contains these control characters, so they are turned
 # back into the TeX the author typed. (A {% call figure(...) %} block avoids the issue altogether.)
-_JINJA_ESCAPES = str.maketrans({"\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\v": "\\v", "\a": "\\a"})
+_JINJA_ESCAPES = str.maketrans(
+    {"\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\v": "\\v", "\a": "\\a"}
+)
 
 
 def caption_text(caption: str) -> str:
@@ -103,7 +107,20 @@ def define_env(env) -> None:
         rows = []
         for nb in notebooks.discover(Path(env.conf.config_file_path).resolve().parent):
             lesson = Path(env.conf.docs_dir) / nb.lesson_page
-            title = next((line[2:].strip() for line in lesson.read_text(encoding="utf-8").splitlines()
-                          if line.startswith("# ")), f"Lesson {nb.lesson_number}")
-            rows.append((f"[{title}]({site_relative(nb.lesson_page)})", site_relative(nb.page), colab(nb), nb))
+            title = next(
+                (
+                    line[2:].strip()
+                    for line in lesson.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("# ")
+                ),
+                f"Lesson {nb.lesson_number}",
+            )
+            rows.append(
+                (
+                    f"[{title}]({site_relative(nb.lesson_page)})",
+                    site_relative(nb.page),
+                    colab(nb),
+                    nb,
+                )
+            )
         return notebooks.table(rows)

@@ -49,12 +49,20 @@ def _renderer() -> subprocess.Popen:
     global _node
     if _node is None or _node.poll() is not None:
         if not (KATEX_DIST / "katex.min.js").is_file():
-            raise PluginError(f"KaTeX is not installed in {KATEX_DIST.parent}: run `npm ci` in {ROOT}")
+            raise PluginError(
+                f"KaTeX is not installed in {KATEX_DIST.parent}: run `npm ci` in {ROOT}"
+            )
         node = shutil.which("node")
         if node is None:
-            raise PluginError("node is not on PATH; the build renders maths with KaTeX in Node.js (20 or newer)")
+            raise PluginError(
+                "node is not on PATH; the build renders maths with KaTeX in Node.js (20 or newer)"
+            )
         _node = subprocess.Popen(
-            [node, str(RENDERER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+            [node, str(RENDERER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
         )
         atexit.register(_close)
     return _node
@@ -92,7 +100,10 @@ def on_post_page(output: str, page, config) -> str:
     matches = list(ARITHMATEX.finditer(output))
     if not matches:
         return output
-    items = [{"tex": _strip_delimiters(html.unescape(m.group(2))), "display": m.group(1) == "div"} for m in matches]
+    items = [
+        {"tex": _strip_delimiters(html.unescape(m.group(2))), "display": m.group(1) == "div"}
+        for m in matches
+    ]
     rendered, errors = render(items)
     for item, error in zip(items, errors):
         if error:

@@ -44,7 +44,11 @@ class NotebookPages:
         if folder not in config.watch:
             config.watch.append(folder)  # `mkdocs serve` rebuilds when a template changes
         section = _nav_section(config.nav or [])
-        listed = {page for entry in section for page in (entry.values() if isinstance(entry, dict) else [entry])}
+        listed = {
+            page
+            for entry in section
+            for page in (entry.values() if isinstance(entry, dict) else [entry])
+        }
         for nb in notebooks.discover(root):
             if nb.page not in listed:
                 section.append({f"Notebook {nb.lesson_number}": nb.page})
@@ -59,7 +63,9 @@ class NotebookPages:
                 log.info("notebooks: regenerated %s", ", ".join(nb.rel for nb in stale))
             elif stale:
                 raise PluginError(notebooks.stale_message(stale))
-            problems = [p for nb in found for p in notebooks.standalone_problems(notebooks.read(nb), nb.rel)]
+            problems = [
+                p for nb in found for p in notebooks.standalone_problems(notebooks.read(nb), nb.rel)
+            ]
             problems += [p for nb in found if (p := notebooks.committable_problem(nb))]
             if problems:
                 raise PluginError("notebooks:\n  " + "\n  ".join(problems))
@@ -67,30 +73,43 @@ class NotebookPages:
         except (notebooks.NotebookError, notebooks.NotebookFailed, snippets.SnippetError) as exc:
             raise PluginError(str(exc)) from None
         executed = [f"{r.notebook} {r.seconds:.1f} s" for r in runs if not r.cached]
-        log.info("notebooks: %d ready (%d from the cache)%s", len(runs), len(runs) - len(executed),
-                 f"; executed {', '.join(executed)}" if executed else "")
+        log.info(
+            "notebooks: %d ready (%d from the cache)%s",
+            len(runs),
+            len(runs) - len(executed),
+            f"; executed {', '.join(executed)}" if executed else "",
+        )
 
     def on_files(self, files, config):
         repo, branch = _repo(config)
         for nb in notebooks.discover(_root(config)):
             executed = notebooks.executed(nb)
-            if executed is None:  # on_pre_build executed it; only a cache removed since then gets here
-                raise PluginError(f"{nb.rel} is not in the notebook cache {notebooks.cache_dir(nb.root)}")
+            # on_pre_build executed it; only a cache removed since then gets here
+            if executed is None:
+                raise PluginError(
+                    f"{nb.rel} is not in the notebook cache {notebooks.cache_dir(nb.root)}"
+                )
             lesson = files.get_file_from_path(nb.lesson_page)
-            links = ([f"[Read lesson {nb.lesson_number}](../{nb.lesson_page})"] if lesson else []) + [
+            links = (
+                [f"[Read lesson {nb.lesson_number}](../{nb.lesson_page})"] if lesson else []
+            ) + [
                 f"[Open in Colab]({notebooks.colab_url(nb, repo, branch)}){{ .gtt-colab }}",
-                f"[Download the notebook (.ipynb, with outputs)]({nb.name}/{nb.name}.ipynb){{ download=\"{nb.name}.ipynb\" }}",
+                f'[Download the notebook (.ipynb, with outputs)]({nb.name}/{nb.name}.ipynb){{ download="{nb.name}.ipynb" }}',
                 f"[Template (.py)]({notebooks.template_url(nb, repo, branch)})",
             ]
-            header = (" · ".join(links) + "\n{ .gtt-nb-links }\n\n"
-                      f"Needs only {notebooks.needs(executed)} (preinstalled on Colab). "
-                      "The outputs below were produced when this site was built.\n{ .gtt-nb-note }\n")
+            header = (
+                " · ".join(links) + "\n{ .gtt-nb-links }\n\n"
+                f"Needs only {notebooks.needs(executed)} (preinstalled on Colab). "
+                "The outputs below were produced when this site was built.\n{ .gtt-nb-note }\n"
+            )
             try:
                 markdown, images = notebooks.markdown_page(nb, executed, header)
             except notebooks.NotebookError as exc:
                 raise PluginError(str(exc)) from None
             files.append(File.generated(config, nb.page, content=markdown))
-            files.append(File.generated(config, nb.download, content=notebooks.download_text(executed)))
+            files.append(
+                File.generated(config, nb.download, content=notebooks.download_text(executed))
+            )
             for path, data in images.items():
                 files.append(File.generated(config, path, content=data))
         return files
@@ -117,21 +136,31 @@ def _repo(config) -> tuple[str, str]:
 def _nav_section(nav: list) -> list:
     """The nav list that holds INDEX_PAGE, where the notebook pages are listed after it."""
     for entry in nav:
-        children = next(iter(entry.values())) if isinstance(entry, dict) and len(entry) == 1 else None
+        children = (
+            next(iter(entry.values())) if isinstance(entry, dict) and len(entry) == 1 else None
+        )
         if isinstance(children, list):
-            if INDEX_PAGE in children or any(isinstance(c, dict) and INDEX_PAGE in c.values() for c in children):
+            if INDEX_PAGE in children or any(
+                isinstance(c, dict) and INDEX_PAGE in c.values() for c in children
+            ):
                 return children
             try:
                 return _nav_section(children)
             except PluginError:
                 continue
-    raise PluginError(f"mkdocs.yml: the nav needs a section that lists {INDEX_PAGE}; the notebook pages go after it")
+    raise PluginError(
+        f"mkdocs.yml: the nav needs a section that lists {INDEX_PAGE}; the notebook pages go after it"
+    )
 
 
 def _notebook_of(page, config) -> notebooks.Notebook | None:
     src = page.file.src_uri
     folder, _, name = src.rpartition("/")
-    if page.file.generated_by is None or folder != notebooks.NOTEBOOK_DIR or not name.endswith(".md"):
+    if (
+        page.file.generated_by is None
+        or folder != notebooks.NOTEBOOK_DIR
+        or not name.endswith(".md")
+    ):
         return None
     name = name.removesuffix(".md")
     return notebooks.Notebook(name, _root(config)) if notebooks.NAME.match(name) else None

@@ -30,7 +30,8 @@ GLIGHTBOX_SCRIPT = re.compile(r'<script src="([^"]*/glightbox\.min\.js)"></scrip
 GLIGHTBOX_START = re.compile(r'<script id="init-glightbox">(.*?)</script>', re.S)
 
 
-@event_priority(10)  # after hooks/notebooks.py (50); before mkdocs-glightbox (0) and mkdocs-print-site (0)
+# after hooks/notebooks.py (50); before mkdocs-glightbox (0) and mkdocs-print-site (0)
+@event_priority(10)
 def on_page_content(html, page, **_):
     zoomable = [tag for tag in re.findall(r"<img\b[^>]*>", html) if "off-glb" not in tag]
     if not zoomable and "glightbox" not in page.meta:
@@ -43,7 +44,8 @@ def mark_code_blocks(html: str) -> str:
     tree = LexborHTMLParser(f"<body>{html}</body>")
     for block in tree.css("div.highlight"):
         code = block.css_first("pre > code")
-        if code is not None:  # docs/stylesheets/extra.css sizes the block from this before drawing it
+        # docs/stylesheets/extra.css sizes the block from this before drawing it
+        if code is not None:
             lines = len(code.text().rstrip("\n").splitlines()) or 1
             block.attrs["style"] = f"--gtt-code-lines: {lines}"
     # Worked solutions of exercises too: readers look for the lesson's explanation, not an answer's working,
@@ -63,8 +65,10 @@ def on_post_page(output, page, **_):
         return output
     output = GLIGHTBOX_SCRIPT.sub(r'<script defer src="\1"></script>', output, count=1)
     return GLIGHTBOX_START.sub(
-        lambda m: f'<script id="init-glightbox">document.addEventListener("DOMContentLoaded", () => {{\n'
-        f"{m.group(1)}}});</script>",
+        lambda m: (
+            f'<script id="init-glightbox">document.addEventListener("DOMContentLoaded", () => {{\n'
+            f"{m.group(1)}}});</script>"
+        ),
         output,
         count=1,
     )

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from pathlib import Path
 
@@ -47,11 +46,19 @@ PRINT_CSS = "stylesheets/print.css"  # the print page's own stylesheet, after mk
 PDF_BUDGET_BYTES = 10_000_000  # issue 17
 PDF_BUDGET_S = 60.0
 # The same flags as tests/conftest.py: headless, no sandbox (root in CI), and no request leaves the machine.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
-FOOTER = ('<div style="width:100%;font-size:9px;color:#555;padding:0 12mm;display:flex;justify-content:space-between">'
-          '<span>{title}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
+FOOTER = (
+    '<div style="width:100%;font-size:9px;color:#555;padding:0 12mm;display:flex;justify-content:space-between">'
+    '<span>{title}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>'
+)
 
 _state: dict = {"command": "build", "pdf": None, "assets": ([], []), "pages": []}
 
@@ -67,8 +74,10 @@ def chromium_executable() -> Path:
 def _unavailable(reason: str) -> None:
     """CI must make the PDF; elsewhere the build goes on without it."""
     if in_ci():
-        raise PluginError(f"print_pdf: {reason}, and CI is set, so the PDF must be made: "
-                          "install Debian's Chromium (`apt-get install chromium`) or set GTT_CHROMIUM")
+        raise PluginError(
+            f"print_pdf: {reason}, and CI is set, so the PDF must be made: "
+            "install Debian's Chromium (`apt-get install chromium`) or set GTT_CHROMIUM"
+        )
     log.info("print_pdf: %s: no PDF this time (`apt-get install chromium` to make it)", reason)
     _state["pdf"] = None
 
@@ -79,14 +88,24 @@ def on_startup(command, **_):
 
 def on_config(config, **_):
     if PLUGIN not in config.plugins:
-        raise PluginError("print_pdf: mkdocs-print-site-plugin is not configured (plugins: - print-site)")
-    ours = (lambda entry: "print-site" in str(entry))
-    _state["assets"] = ([c for c in config.extra_css if ours(c)], [j for j in config.extra_javascript if ours(j)])
+        raise PluginError(
+            "print_pdf: mkdocs-print-site-plugin is not configured (plugins: - print-site)"
+        )
+
+    def ours(entry) -> bool:
+        return "print-site" in str(entry)
+
+    _state["assets"] = (
+        [c for c in config.extra_css if ours(c)],
+        [j for j in config.extra_javascript if ours(j)],
+    )
     config.extra_css[:] = [c for c in config.extra_css if not ours(c)]
     config.extra_javascript[:] = [j for j in config.extra_javascript if not ours(j)]
     _state["pdf"] = True
     if _state["command"] == "serve":
-        log.info("print_pdf: `mkdocs serve` makes no PDF (`mkdocs build` does); the print page is at print_page/")
+        log.info(
+            "print_pdf: `mkdocs serve` makes no PDF (`mkdocs build` does); the print page is at print_page/"
+        )
         _state["pdf"] = None
     elif not chromium_executable().exists():
         _unavailable(f"no Chromium at {chromium_executable()}")
@@ -104,8 +123,10 @@ def on_config(config, **_):
 def read_offline() -> str:
     """The home page's links to the print page and, when this build makes one, the PDF."""
     pdf = f' or as a <a href="{PDF_NAME}" download>PDF</a>' if _state["pdf"] else ""
-    return (f'<p class="gtt-read-offline">Read the whole chapter on <a href="print_page/">one page</a>{pdf}, '
-            "with every figure and formula, to print or read offline.</p>")
+    return (
+        f'<p class="gtt-read-offline">Read the whole chapter on <a href="print_page/">one page</a>{pdf}, '
+        "with every figure and formula, to print or read offline.</p>"
+    )
 
 
 def _is_printed(page, config) -> bool:
@@ -135,7 +156,8 @@ def on_page_content(html, page, config, **_):
     return html
 
 
-@event_priority(-200)  # after mkdocs-print-site has written the print page and hooks/maths.py copied KaTeX
+# after mkdocs-print-site has written the print page and hooks/maths.py copied KaTeX
+@event_priority(-200)
 def on_post_build(config, **_):
     page = finish_print_page(config)
     if _state["pdf"]:
@@ -149,7 +171,9 @@ def finish_print_page(config) -> Path:
     path = Path(page.file.abs_dest_path)
     if not path.is_file():
         raise PluginError(f"print_pdf: mkdocs-print-site wrote no print page at {path}")
-    html = config.plugins["hooks/maths.py"].on_post_page(path.read_text(encoding="utf-8"), page=page, config=config)
+    html = config.plugins["hooks/maths.py"].on_post_page(
+        path.read_text(encoding="utf-8"), page=page, config=config
+    )
     tree = LexborHTMLParser(html)
     content = tree.css_first("#print-site-page")
     # A navigation section whose pages are all left out ("Run it yourself") would print as a title alone.
@@ -188,10 +212,19 @@ def _write_contents(tree, content) -> None:
         if h1 is None:
             continue
         in_section = _inside(page, "md-section")
-        sub = "".join(f'<li><a href="#{h2.attrs["id"]}">{_heading_text(h2)}</a></li>'
-                      for h2 in page.css("h2[id]")) if in_section else ""
-        items.append(f'<li><a href="#{page.attrs["id"]}">{_heading_text(h1)}</a>'
-                     + (f"<ul>{sub}</ul>" if sub else "") + "</li>")
+        sub = (
+            "".join(
+                f'<li><a href="#{h2.attrs["id"]}">{_heading_text(h2)}</a></li>'
+                for h2 in page.css("h2[id]")
+            )
+            if in_section
+            else ""
+        )
+        items.append(
+            f'<li><a href="#{page.attrs["id"]}">{_heading_text(h1)}</a>'
+            + (f"<ul>{sub}</ul>" if sub else "")
+            + "</li>"
+        )
     nav = LexborHTMLParser(f'<ul class="gtt-print-toc">{"".join(items)}</ul>').css_first("ul")
     toc.insert_child(nav)
 
@@ -221,13 +254,16 @@ def _fix_links(tree, config) -> None:
             link.parent.decompose()  # the side contents listing a section removed above
             continue
         key = next((k for k in keys if target == k or target.startswith(k + "-")), None)
-        rest = target[len(key) + 1:] if key else target
+        rest = target[len(key) + 1 :] if key else target
         if rest in ids:  # an id that the plugin leaves as it is (a reference, a figure)
             link.attrs["href"] = f"#{rest}"
-        elif key is not None:  # a page that is not printed (the explorer, a notebook, the home page)
+        # a page that is not printed (the explorer, a notebook, the home page)
+        elif key is not None:
             link.attrs["href"] = site_url + pages[key].url + (f"#{rest}" if rest else "")
         else:
-            raise PluginError(f"print_pdf: the print page links to #{target}, which is nowhere in it")
+            raise PluginError(
+                f"print_pdf: the print page links to #{target}, which is nowhere in it"
+            )
 
 
 def _inside(node, css_class: str) -> bool:
@@ -251,14 +287,20 @@ def make_pdf(page: Path, pdf: Path, title: str) -> None:
     started = time.perf_counter()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium_executable()), args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium_executable()), args=CHROMIUM_ARGS
+            )
             try:
                 tab = browser.new_page()
                 tab.goto(page.as_uri(), wait_until="load")
                 tab.evaluate("document.fonts.ready.then(() => true)")
                 data = tab.pdf(
-                    format="A4", print_background=True, outline=True, tagged=True,
-                    display_header_footer=True, header_template="<span></span>",
+                    format="A4",
+                    print_background=True,
+                    outline=True,
+                    tagged=True,
+                    display_header_footer=True,
+                    header_template="<span></span>",
                     footer_template=FOOTER.format(title=title),
                     margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
                 )
@@ -271,8 +313,16 @@ def make_pdf(page: Path, pdf: Path, title: str) -> None:
         raise PluginError(f"print_pdf: Chromium could not print {page}: {error}") from error
     seconds = time.perf_counter() - started
     if len(data) > PDF_BUDGET_BYTES:
-        raise PluginError(f"print_pdf: the PDF is {len(data) / 1e6:.1f} MB, over the {PDF_BUDGET_BYTES / 1e6:.0f} MB budget")
+        raise PluginError(
+            f"print_pdf: the PDF is {len(data) / 1e6:.1f} MB, over the {PDF_BUDGET_BYTES / 1e6:.0f} MB budget"
+        )
     pdf.write_bytes(data)
-    log.info("print_pdf: %s, %.1f MB, made in %.1f s (budget %.0f s)", pdf.name, len(data) / 1e6, seconds, PDF_BUDGET_S)
+    log.info(
+        "print_pdf: %s, %.1f MB, made in %.1f s (budget %.0f s)",
+        pdf.name,
+        len(data) / 1e6,
+        seconds,
+        PDF_BUDGET_S,
+    )
     if seconds > PDF_BUDGET_S:
         log.info("print_pdf: making the PDF took longer than its %.0f s budget", PDF_BUDGET_S)

@@ -22,14 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bibtexparser
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+from bibtexparser.middlewares.names import (
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
 from bibtexparser.model import Entry, Field
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-BIB_NAME = "references.bib"  # in docs/; its generated, reader-facing copy keeps the name on the site
+BIB_NAME = (
+    "references.bib"  # in docs/; its generated, reader-facing copy keeps the name on the site
+)
 OWN_FIELDS = ("usedfor", "urltext")  # read by this page, left out of the BibTeX readers copy
-KEY = re.compile(r"[a-z]+[0-9]{4}[a-z]?")  # first author's name and year: the anchor and the BibTeX key
+# first author's name and year: the anchor and the BibTeX key
+KEY = re.compile(r"[a-z]+[0-9]{4}[a-z]?")
 MIN_USEDFOR_WORDS = 12
 
 # Per entry type: the fields it must have and those it may have besides (and the links and our own fields).
@@ -76,12 +82,19 @@ def parse(text: str, source: str = BIB_NAME) -> list[Entry]:
     """The entries of a .bib text, checked; a problem raises ReferenceError naming the entry."""
     library = bibtexparser.parse_string(text)
     if library.failed_blocks:
-        problems = [f"line {b.start_line + 1 if b.start_line is not None else '?'}: "
-                    f"{getattr(b.error, 'abort_reason', '') or b.error or type(b.error).__name__}"
-                    for b in library.failed_blocks]
-        raise ReferenceError(f"references: {source} has blocks that do not parse: {'; '.join(problems)}")
-    if library.strings or library.preambles:  # the page formats entries as written, with no macros expanded
-        raise ReferenceError(f"references: {source} may hold entries and comments only, not @string or @preamble")
+        problems = [
+            f"line {b.start_line + 1 if b.start_line is not None else '?'}: "
+            f"{getattr(b.error, 'abort_reason', '') or b.error or type(b.error).__name__}"
+            for b in library.failed_blocks
+        ]
+        raise ReferenceError(
+            f"references: {source} has blocks that do not parse: {'; '.join(problems)}"
+        )
+    # the page formats entries as written, with no macros expanded
+    if library.strings or library.preambles:
+        raise ReferenceError(
+            f"references: {source} may hold entries and comments only, not @string or @preamble"
+        )
     for entry in library.entries:
         check(entry, source)
     if not library.entries:
@@ -92,10 +105,14 @@ def parse(text: str, source: str = BIB_NAME) -> list[Entry]:
 def check(entry: Entry, source: str) -> None:
     where = f"references: {source}, entry {entry.key!r}"
     if not KEY.fullmatch(entry.key):
-        raise ReferenceError(f"{where}: a key is the first author's family name and the year, like hochreiter1997")
+        raise ReferenceError(
+            f"{where}: a key is the first author's family name and the year, like hochreiter1997"
+        )
     if entry.entry_type not in REQUIRED:
-        raise ReferenceError(f"{where}: entry type @{entry.entry_type} is not one this page formats "
-                             f"({', '.join('@' + t for t in REQUIRED)})")
+        raise ReferenceError(
+            f"{where}: entry type @{entry.entry_type} is not one this page formats "
+            f"({', '.join('@' + t for t in REQUIRED)})"
+        )
     fields = entry.fields_dict
     missing = [name for name in (*REQUIRED[entry.entry_type], "usedfor") if not value(entry, name)]
     if missing:
@@ -108,18 +125,26 @@ def check(entry: Entry, source: str) -> None:
         if not isinstance(field.value, str):
             raise ReferenceError(f"{where}: field {name} is not text")
         if "\\" in field.value:
-            raise ReferenceError(f"{where}: field {name} holds a TeX command; write the character in UTF-8")
+            raise ReferenceError(
+                f"{where}: field {name} holds a TeX command; write the character in UTF-8"
+            )
     if not any(value(entry, name) for name in ("doi", "url", "eprint")):
         raise ReferenceError(f"{where}: no stable link (doi, url or an arXiv eprint)")
     if value(entry, "eprint") and value(entry, "archiveprefix") != "arXiv":
-        raise ReferenceError(f"{where}: an eprint needs archiveprefix = {{arXiv}}, the only archive this page links")
+        raise ReferenceError(
+            f"{where}: an eprint needs archiveprefix = {{arXiv}}, the only archive this page links"
+        )
     if len(value(entry, "usedfor").split()) < MIN_USEDFOR_WORDS:
-        raise ReferenceError(f"{where}: usedfor says in under {MIN_USEDFOR_WORDS} words what we use the work for")
+        raise ReferenceError(
+            f"{where}: usedfor says in under {MIN_USEDFOR_WORDS} words what we use the work for"
+        )
     if value(entry, "date"):
         try:
             date = dt.date.fromisoformat(value(entry, "date"))
         except ValueError:
-            raise ReferenceError(f"{where}: date is not YYYY-MM-DD: {value(entry, 'date')!r}") from None
+            raise ReferenceError(
+                f"{where}: date is not YYYY-MM-DD: {value(entry, 'date')!r}"
+            ) from None
         if str(date.year) != value(entry, "year"):
             raise ReferenceError(f"{where}: date {date} and year {value(entry, 'year')} disagree")
 
@@ -160,7 +185,11 @@ def people(names: str) -> str:
 def when(entry: Entry) -> str:
     """'24 September 2015' where the entry has a date, else its year."""
     date = value(entry, "date")
-    return f"{dt.date.fromisoformat(date).day} {dt.date.fromisoformat(date):%B %Y}" if date else value(entry, "year")
+    return (
+        f"{dt.date.fromisoformat(date).day} {dt.date.fromisoformat(date):%B %Y}"
+        if date
+        else value(entry, "year")
+    )
 
 
 def citation(entry: Entry) -> str:
@@ -174,7 +203,9 @@ def citation(entry: Entry) -> str:
     elif kind == "inproceedings":
         if f.get("volume"):
             issue = f"({f['number']})" if f.get("number") else ""
-            numbers = f"{f.get('publisher', '')} {f['volume']}{issue}".strip() + (f":{f['pages']}" if f.get("pages") else "")
+            numbers = f"{f.get('publisher', '')} {f['volume']}{issue}".strip() + (
+                f":{f['pages']}" if f.get("pages") else ""
+            )
         else:
             numbers = f.get("pages", "")
         venue = ", ".join(part for part in (f"*{f['booktitle']}*", numbers, year) if part)
@@ -204,7 +235,9 @@ def links(entry: Entry) -> str:
         text = value(entry, "urltext") or re.sub(r"^https?://(www\.)?", "", url)
         found.append(f"[{text}]({url})")
     if value(entry, "eprint"):
-        found.append(f"[arXiv:{value(entry, 'eprint')}](https://arxiv.org/abs/{value(entry, 'eprint')})")
+        found.append(
+            f"[arXiv:{value(entry, 'eprint')}](https://arxiv.org/abs/{value(entry, 'eprint')})"
+        )
     return found[0] + "".join(f" (also {link})" for link in found[1:])
 
 
@@ -216,11 +249,19 @@ def reader_bibtex(entries: list[Entry]) -> str:
     clean = []
     for entry in entries:
         # Each field keeps the enclosing it was parsed with: month = sep stays the BibTeX macro, not {sep}.
-        fields = [Field(f.key, " ".join(f.value.split()), enclosing=f.enclosing)
-                  for f in entry.fields if f.key not in OWN_FIELDS]
+        fields = [
+            Field(f.key, " ".join(f.value.split()), enclosing=f.enclosing)
+            for f in entry.fields
+            if f.key not in OWN_FIELDS
+        ]
         clean.append(Entry(entry.entry_type, entry.key, fields))
     form = bibtexparser.BibtexFormat()
-    form.indent, form.value_column, form.block_separator, form.trailing_comma = "  ", "auto", "\n", True
+    form.indent, form.value_column, form.block_separator, form.trailing_comma = (
+        "  ",
+        "auto",
+        "\n",
+        True,
+    )
     return bibtexparser.write_string(bibtexparser.Library(clean), bibtex_format=form)
 
 
@@ -228,11 +269,12 @@ def reference(entry: Entry) -> Reference:
     bibtex = reader_bibtex([entry]).strip()
     body = (
         f"*What we use it for:* {sentence(value(entry, 'usedfor'))}\n\n"
-        '??? quote "BibTeX"\n\n'
-        + textwrap.indent(f"```bibtex\n{bibtex}\n```", "    ")
+        '??? quote "BibTeX"\n\n' + textwrap.indent(f"```bibtex\n{bibtex}\n```", "    ")
     )
-    markdown = (f'- <span id="{entry.key}"></span>**[{entry.key}]** {citation(entry)}\n'
-                f"  {links(entry)}\n\n" + textwrap.indent(body, "    ") + "\n")
+    markdown = (
+        f'- <span id="{entry.key}"></span>**[{entry.key}]** {citation(entry)}\n'
+        f"  {links(entry)}\n\n" + textwrap.indent(body, "    ") + "\n"
+    )
     return Reference(entry.key, markdown, bibtex)
 
 
@@ -256,16 +298,26 @@ def on_files(files, config, **_):
     """Read the .bib (every build, so `mkdocs serve` sees edits) and put the readers' copy in its place."""
     source = files.get_file_from_path(BIB_NAME)
     if source is None:
-        raise ReferenceError(f"references: docs/{BIB_NAME} is missing; docs/references.md is made from it")
+        raise ReferenceError(
+            f"references: docs/{BIB_NAME} is missing; docs/references.md is made from it"
+        )
     _entries[:] = parse(Path(source.abs_src_path).read_text(encoding="utf-8"), f"docs/{BIB_NAME}")
     files.remove(source)
-    header = ("% Gradients Through Time: the works the chapter cites, one BibTeX entry each.\n"
-              "% Generated from the project's docs/references.bib.\n\n")
-    files.append(File.generated(config, BIB_NAME, content=header + reader_bibtex(sorted(_entries, key=lambda e: e.key))))
+    header = (
+        "% Gradients Through Time: the works the chapter cites, one BibTeX entry each.\n"
+        "% Generated from the project's docs/references.bib.\n\n"
+    )
+    files.append(
+        File.generated(
+            config, BIB_NAME, content=header + reader_bibtex(sorted(_entries, key=lambda e: e.key))
+        )
+    )
     return files
 
 
 def references() -> str:
     if not _entries:
-        raise ReferenceError("references: {{ references() }} was called before docs/references.bib was read")
+        raise ReferenceError(
+            "references: {{ references() }} was called before docs/references.bib was read"
+        )
     return render(_entries)

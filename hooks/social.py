@@ -39,7 +39,11 @@ def on_files(files, config, **_):
         _cards[png.stem] = png
         if files.get_file_from_path(uri) is None:
             files.append(File.generated(config, uri, abs_src_path=str(png)))
-    files.append(File.generated(config, SITE_CARD, content=site_card(config.site_name, config.site_description)))
+    files.append(
+        File.generated(
+            config, SITE_CARD, content=site_card(config.site_name, config.site_description)
+        )
+    )
     return files
 
 

@@ -37,14 +37,21 @@ def on_post_build(config, **_):
     from material import __version__ as material_version
 
     if material_version != PATCHED_VERSION:
-        log.warning("vendor_patch_material: written for mkdocs-material %s, running %s: check the patch",
-                    PATCHED_VERSION, material_version)
+        log.warning(
+            "vendor_patch_material: written for mkdocs-material %s, running %s: check the patch",
+            PATCHED_VERSION,
+            material_version,
+        )
     site = Path(config["site_dir"])
     for theme_dir in config["theme"].dirs:
         for source in (Path(theme_dir) / "assets" / "stylesheets").glob("palette.*.min.css"):
             # Checked in the theme, not the built copy, which a `mkdocs serve --dirty` rebuild may not recopy.
             if PALETTE_SWITCHING_RULE not in source.read_text(encoding="utf-8"):
-                log.warning("vendor_patch_material: %s no longer has the rule %s", source.name, PALETTE_SWITCHING_RULE)
+                log.warning(
+                    "vendor_patch_material: %s no longer has the rule %s",
+                    source.name,
+                    PALETTE_SWITCHING_RULE,
+                )
             built = site / "assets" / "stylesheets" / source.name
             if built.is_file():
                 css = built.read_text(encoding="utf-8")

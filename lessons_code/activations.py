@@ -32,7 +32,8 @@ def relu(a):
 
 
 def relu_prime(a):
-    return np.where(a > 0, 1.0, 0.0)  # 1 where the unit is active, else 0 (PyTorch also uses 0 at a = 0)
+    # 1 where the unit is active, else 0 (PyTorch also uses 0 at a = 0)
+    return np.where(a > 0, 1.0, 0.0)
 
 
 class Activation(NamedTuple):

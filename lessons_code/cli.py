@@ -21,31 +21,54 @@ from lessons_code import fingerprint, github, paths, registry
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lessons_code", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m lessons_code", description=__doc__.split("\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="list every registered figure with its module and expected time")
+    commands.add_parser(
+        "list", help="list every registered figure with its module and expected time"
+    )
     figures = commands.add_parser("figures", help="regenerate stale figures (all, or those named)")
     figures.add_argument("--only", nargs="+", metavar="NAME", help="only these figures")
-    figures.add_argument("--fast", action="store_true", help="use each figure's small 'fast' preset")
-    figures.add_argument("--force", action="store_true", help="recompute even if the cache is fresh")
-    figures.add_argument("--out", type=Path, help=f"output directory (default: {paths.figures_dir('PRESET')})")
-    figures.add_argument("--jobs", type=int, metavar="N",
-                         help="worker processes for stale figures (default: GTT_JOBS, else 2 on 2+ cores, "
-                         "or 1 when the stale figures are quick)")
+    figures.add_argument(
+        "--fast", action="store_true", help="use each figure's small 'fast' preset"
+    )
+    figures.add_argument(
+        "--force", action="store_true", help="recompute even if the cache is fresh"
+    )
+    figures.add_argument(
+        "--out", type=Path, help=f"output directory (default: {paths.figures_dir('PRESET')})"
+    )
+    figures.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes for stale figures (default: GTT_JOBS, else 2 on 2+ cores, "
+        "or 1 when the stale figures are quick)",
+    )
     from lessons_code import diff  # standard library only, like this module
 
-    diff.add_arguments(commands.add_parser("diff", help="compare two figure builds: a Markdown report for review"))
+    diff.add_arguments(
+        commands.add_parser("diff", help="compare two figure builds: a Markdown report for review")
+    )
     from lessons_code import notebooks  # no lesson module, numpy or torch at import
 
-    notebooks.add_arguments(commands.add_parser("notebooks", help="generate the notebooks from their templates "
-                                                "(--check: only report stale ones; --execute: then run them, cached)"))
+    notebooks.add_arguments(
+        commands.add_parser(
+            "notebooks",
+            help="generate the notebooks from their templates "
+            "(--check: only report stale ones; --execute: then run them, cached)",
+        )
+    )
     return parser
 
 
 def _list(figures) -> int:
     print(f"{'figure':<28} {'source':<60} {'expected s':>10}")
     for name, (module, spec) in figures.items():
-        print(f"{name:<28} {module.__name__ + ':' + spec.compute.__name__:<60} {spec.expected_s:>10.1f}")
+        print(
+            f"{name:<28} {module.__name__ + ':' + spec.compute.__name__:<60} {spec.expected_s:>10.1f}"
+        )
     return 0
 
 
@@ -72,22 +95,37 @@ def _figures(args, figures) -> int:
 
     print(f"\n{'figure':<28} {'status':<9} {'seconds':>8} {'expected':>9}")
     for o in outcomes:
-        print(f"{o.name:<28} {o.status:<9} {o.seconds:>8.2f} {o.expected:>9.1f}" + ("  slow" if o.slow else ""))
+        print(
+            f"{o.name:<28} {o.status:<9} {o.seconds:>8.2f} {o.expected:>9.1f}"
+            + ("  slow" if o.slow else "")
+        )
     computed = sum(o.status == "computed" for o in outcomes)
-    print(f"{len(outcomes)} figures, {computed} computed, {total:.2f} s ({preset} preset) "
-          f"-> {out_dir}")
+    print(
+        f"{len(outcomes)} figures, {computed} computed, {total:.2f} s ({preset} preset) "
+        f"-> {out_dir}"
+    )
     # Run times vary from run to run, so they live here and not in the (deterministic) facts files.
-    timings = {o.name: {"status": o.status, "seconds": round(o.seconds, 3), "expected": o.expected, "slow": o.slow}
-               for o in outcomes}
-    (out_dir / "timings.json").write_text(json.dumps({"preset": preset, "total_s": round(total, 3),
-                                                       "figures": timings}, indent=1) + "\n")
+    timings = {
+        o.name: {
+            "status": o.status,
+            "seconds": round(o.seconds, 3),
+            "expected": o.expected,
+            "slow": o.slow,
+        }
+        for o in outcomes
+    }
+    (out_dir / "timings.json").write_text(
+        json.dumps({"preset": preset, "total_s": round(total, 3), "figures": timings}, indent=1)
+        + "\n"
+    )
 
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"\n{len(failed)} figure(s) failed:", file=sys.stderr)
         for o in failed:
             print(f"  {o.error}", file=sys.stderr)
-            if github.on_github_actions():  # on the line that failed, in the pull request's files view
+            # on the line that failed, in the pull request's files view
+            if github.on_github_actions():
                 print(github.error(o.error, o.file, o.line, f"figure {o.name} failed"), flush=True)
         return 1
     if not args.only:
@@ -101,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         from lessons_code import diff
 
         return diff.run(args)
-    if args.command == "notebooks":  # templates and lesson sections as text; execution runs in kernels
+    # templates and lesson sections as text; execution runs in kernels
+    if args.command == "notebooks":
         from lessons_code import notebooks
 
         return notebooks.run(args)
@@ -110,8 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a lesson that fails to import must name itself
         print(f"could not load the lesson modules: {type(exc).__name__}: {exc}", file=sys.stderr)
         if github.on_github_actions():
-            print(github.error(f"could not load the lesson modules: {type(exc).__name__}: {exc}", *github.where(exc),
-                               "lesson modules failed to import"), flush=True)
+            print(
+                github.error(
+                    f"could not load the lesson modules: {type(exc).__name__}: {exc}",
+                    *github.where(exc),
+                    "lesson modules failed to import",
+                ),
+                flush=True,
+            )
         return 1
     if args.command == "list":
         return _list(figures)

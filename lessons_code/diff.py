@@ -94,7 +94,9 @@ def load_build(directory: Path) -> Build:
     """A figures directory as written by the CLI. Its figure list is ``timings.json`` (written by every run):
     the CLI never deletes the files of a figure that no longer exists, so leftovers are not counted."""
     if not directory.is_dir():
-        raise DiffError(f"{directory}: no such figures directory (build it with `python -m lessons_code figures --out DIR`)")
+        raise DiffError(
+            f"{directory}: no such figures directory (build it with `python -m lessons_code figures --out DIR`)"
+        )
     timings_path = directory / "timings.json"
     timings: dict[str, dict[str, Any]] = {}
     preset = None
@@ -111,13 +113,20 @@ def load_build(directory: Path) -> Build:
             continue
         key_path = directory / f"{name}.key"
         if not key_path.is_file():
-            raise DiffError(f"{key_path}: missing, so {name} is not a complete entry; rerun the figures command")
+            raise DiffError(
+                f"{key_path}: missing, so {name} is not a complete entry; rerun the figures command"
+            )
         record = _read_json(key_path)
         json_path, svg_path = directory / f"{name}.json", directory / f"{name}.svg"
-        for path, recorded in ((json_path, record.get("json_sha256")), (svg_path, record.get("svg_sha256"))):
+        for path, recorded in (
+            (json_path, record.get("json_sha256")),
+            (svg_path, record.get("svg_sha256")),
+        ):
             # The key file vouches for both files; a mismatch means a hand edit or a crash, never compare it.
             if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != recorded:
-                raise DiffError(f"{path}: does not match the hash in {key_path.name}; rerun the figures command")
+                raise DiffError(
+                    f"{path}: does not match the hash in {key_path.name}; rerun the figures command"
+                )
         entries[name] = Entry(record["key"], _read_json(json_path), svg_path, record["svg_sha256"])
         preset = preset or entries[name].doc.get("preset")
     return Build(directory, entries, failed, timings, preset)
@@ -149,8 +158,14 @@ class FigureChange:
     @property
     def visible(self) -> bool:
         """Did anything change that a reader could see or that the page could quote?"""
-        return bool(self.moved or self.facts_added or self.facts_removed or self.alt or self.image_changed
-                    or self.data_changed)
+        return bool(
+            self.moved
+            or self.facts_added
+            or self.facts_removed
+            or self.alt
+            or self.image_changed
+            or self.data_changed
+        )
 
 
 def compare_figure(name: str, base: Entry, head: Entry, tol: Tolerance) -> FigureChange:
@@ -165,11 +180,17 @@ def compare_figure(name: str, base: Entry, head: Entry, tol: Tolerance) -> Figur
         change.alt = (base.doc.get("alt", ""), head.doc.get("alt", ""))
     change.image_changed = base.svg_sha256 != head.svg_sha256
     old_data, new_data = base.doc.get("data", {}), head.doc.get("data", {})
-    change.data_changed = sorted(k for k in old_data.keys() | new_data.keys()
-                                 if k not in old_data or k not in new_data or not tol.same(old_data[k], new_data[k]))
+    change.data_changed = sorted(
+        k
+        for k in old_data.keys() | new_data.keys()
+        if k not in old_data or k not in new_data or not tol.same(old_data[k], new_data[k])
+    )
     old_config, new_config = base.doc.get("config", {}), head.doc.get("config", {})
-    change.config_changed = [FactMove(k, old_config.get(k, "(none)"), new_config.get(k, "(none)"))
-                             for k in sorted(old_config.keys() | new_config.keys()) if old_config.get(k) != new_config.get(k)]
+    change.config_changed = [
+        FactMove(k, old_config.get(k, "(none)"), new_config.get(k, "(none)"))
+        for k in sorted(old_config.keys() | new_config.keys())
+        if old_config.get(k) != new_config.get(k)
+    ]
     return change
 
 
@@ -222,10 +243,18 @@ def parse_fact_call(args: str, where: str) -> FactCall:
         values = [ast.literal_eval(a) for a in call.args]
         keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
     except (SyntaxError, ValueError) as exc:
-        raise DiffError(f"{where}: fact({args}) must have literal arguments to be compared ({exc})") from exc
+        raise DiffError(
+            f"{where}: fact({args}) must have literal arguments to be compared ({exc})"
+        ) from exc
     bound = dict(zip(FACT_PARAMETERS, values))
-    if len(values) > len(FACT_PARAMETERS) or set(keywords) - set(FACT_PARAMETERS) or set(bound) & set(keywords):
-        raise DiffError(f"{where}: fact({args}) does not match fact(figure, name, fmt={DEFAULT_FORMAT!r})")
+    if (
+        len(values) > len(FACT_PARAMETERS)
+        or set(keywords) - set(FACT_PARAMETERS)
+        or set(bound) & set(keywords)
+    ):
+        raise DiffError(
+            f"{where}: fact({args}) does not match fact(figure, name, fmt={DEFAULT_FORMAT!r})"
+        )
     bound.update(keywords)
     if not {"figure", "name"} <= bound.keys():
         raise DiffError(f"{where}: fact({args}) needs a figure and a fact name")
@@ -233,7 +262,8 @@ def parse_fact_call(args: str, where: str) -> FactCall:
 
 
 def _mask_expressions(text: str, page: str) -> tuple[str, list[Expression]]:
-    raw = [m.span() for m in RAW.finditer(text)]  # {% raw %} shows template syntax as it is: nothing to render
+    # {% raw %} shows template syntax as it is: nothing to render
+    raw = [m.span() for m in RAW.finditer(text)]
     expressions: list[Expression] = []
 
     def replace(match: re.Match) -> str:
@@ -242,8 +272,12 @@ def _mask_expressions(text: str, page: str) -> tuple[str, list[Expression]]:
             return match.group(0)
         where = f"{page}:{text.count(chr(10), 0, match.start()) + 1}"
         calls = tuple(parse_fact_call(m.group("args"), where) for m in CALLS_FACT.finditer(source))
-        expressions.append(Expression(source, where, calls, PLAIN_FACT.fullmatch(source) is not None))
-        return f"{MARK}{len(expressions) - 1}{MARK}" + f"\n{LINE_FILLER}" * match.group(0).count("\n")
+        expressions.append(
+            Expression(source, where, calls, PLAIN_FACT.fullmatch(source) is not None)
+        )
+        return f"{MARK}{len(expressions) - 1}{MARK}" + f"\n{LINE_FILLER}" * match.group(0).count(
+            "\n"
+        )
 
     return EXPRESSION.sub(replace, text), expressions
 
@@ -308,9 +342,9 @@ def _split(block: list[tuple[int, str]]) -> list[tuple[int, str]]:
         text += line.lstrip(LINE_FILLER)
     sentences, start = [], 0
     for boundary in _BOUNDARY.finditer(text):
-        if text[start:boundary.start() + 1].endswith(_ABBREVIATIONS):
+        if text[start : boundary.start() + 1].endswith(_ABBREVIATIONS):
             continue
-        sentences.append((start, text[start:boundary.end()].strip()))
+        sentences.append((start, text[start : boundary.end()].strip()))
         start = boundary.end()
     sentences.append((start, text[start:].strip()))
     return [(max(n for offset, n in starts if offset <= s), t) for s, t in sentences if t]
@@ -335,7 +369,9 @@ class Renderer:
     rounding boundary (-0.10535 against -0.10535001 shown with ".4f") is not a change of the page.
     """
 
-    def __init__(self, base: dict[str, dict[str, Any]], head: dict[str, dict[str, Any]], tol: Tolerance) -> None:
+    def __init__(
+        self, base: dict[str, dict[str, Any]], head: dict[str, dict[str, Any]], tol: Tolerance
+    ) -> None:
         import jinja2  # mkdocs' own dependency; imported here so the rest of the module needs only the stdlib
 
         self.facts = {"base": base, "head": head}
@@ -360,7 +396,11 @@ class Renderer:
         def fact(figure: str, name: str, fmt: str = DEFAULT_FORMAT) -> str:
             call = FactCall(figure, name, fmt)
             text = self.shown(side, call)
-            return f"**{text}**" if bold and text != self.shown("head" if side == "base" else "base", call) else text
+            return (
+                f"**{text}**"
+                if bold and text != self.shown("head" if side == "base" else "base", call)
+                else text
+            )
 
         def figure(name: str, caption: str = "") -> str:  # noqa: ARG001 - what a reader reads is the caption
             return caption
@@ -373,7 +413,9 @@ class Renderer:
             compiled = self._compiled[e.source]
             return str(compiled(fact=fact, figure=figure))
         except self.error as exc:
-            raise DiffError(f"{e.where}: {{{{{e.source}}}}} cannot be rendered here: {exc}") from exc
+            raise DiffError(
+                f"{e.where}: {{{{{e.source}}}}} cannot be rendered here: {exc}"
+            ) from exc
 
     def sentence(self, s: Sentence, side: str, bold: bool = False) -> str:
         pieces = PLACEHOLDER.split(s.text)  # text, index, text, index, ..., text
@@ -390,8 +432,12 @@ class SentenceChange:
     after: str
 
 
-def sentence_changes(docs: Path, base: dict[str, dict[str, Any]], head: dict[str, dict[str, Any]],
-                     tol: Tolerance = Tolerance()) -> list[SentenceChange]:
+def sentence_changes(
+    docs: Path,
+    base: dict[str, dict[str, Any]],
+    head: dict[str, dict[str, Any]],
+    tol: Tolerance = Tolerance(),
+) -> list[SentenceChange]:
     """Every sentence of the pages under `docs` that reads differently with BASE's facts and with HEAD's."""
     renderer = Renderer(base, head, tol)
     changes = []
@@ -399,8 +445,14 @@ def sentence_changes(docs: Path, base: dict[str, dict[str, Any]], head: dict[str
         page = path.relative_to(docs.parent).as_posix()
         for s in page_sentences(path, page):
             if renderer.sentence(s, "base") != renderer.sentence(s, "head"):
-                changes.append(SentenceChange(page, s.line, renderer.sentence(s, "base", bold=True),
-                                              renderer.sentence(s, "head", bold=True)))
+                changes.append(
+                    SentenceChange(
+                        page,
+                        s.line,
+                        renderer.sentence(s, "base", bold=True),
+                        renderer.sentence(s, "head", bold=True),
+                    )
+                )
     return changes
 
 
@@ -408,7 +460,9 @@ def quoted_on(docs: Path) -> dict[tuple[str, str], list[str]]:
     """(figure, fact) -> the page:line places that show it."""
     places: dict[tuple[str, str], list[str]] = {}
     for path in sorted(docs.rglob("*.md")):
-        for e in _mask_expressions(path.read_text(encoding="utf-8"), path.relative_to(docs.parent).as_posix())[1]:
+        for e in _mask_expressions(
+            path.read_text(encoding="utf-8"), path.relative_to(docs.parent).as_posix()
+        )[1]:
             for call in e.calls:
                 places.setdefault((call.figure, call.name), []).append(e.where)
     return places
@@ -431,12 +485,19 @@ class Comparison:
     quoted: dict[tuple[str, str], list[str]]
 
 
-def compare(base: Build, head: Build, docs: Path | None, tol: Tolerance = Tolerance()) -> Comparison:
+def compare(
+    base: Build, head: Build, docs: Path | None, tol: Tolerance = Tolerance()
+) -> Comparison:
     both = [n for n in head.entries if n in base.entries]
-    recomputed = [compare_figure(n, base.entries[n], head.entries[n], tol)
-                  for n in both if base.entries[n].key != head.entries[n].key]
+    recomputed = [
+        compare_figure(n, base.entries[n], head.entries[n], tol)
+        for n in both
+        if base.entries[n].key != head.entries[n].key
+    ]
     return Comparison(
-        base=base, head=head, tolerance=tol,
+        base=base,
+        head=head,
+        tolerance=tol,
         added=[n for n in head.entries if n not in base.entries],
         removed=[n for n in base.entries if n not in head.entries and n not in head.failed],
         recomputed=recomputed,
@@ -457,7 +518,9 @@ def _facts(build: Build) -> dict[str, dict[str, Any]]:
 def _value(value: Any) -> str:
     if isinstance(value, float):
         return format(value, ".7g")  # every digit the facts file keeps
-    return json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else str(value)
+    return (
+        json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else str(value)
+    )
 
 
 def _relative(old: Any, new: Any) -> str:
@@ -487,9 +550,14 @@ def render_report(c: Comparison, base_label: str = "BASE", head_label: str = "HE
     lines = [f"## Figures and numbers: {base_label} → {head_label}", ""]
     preset = c.head.preset or "unknown"
     if c.base.preset and c.head.preset and c.base.preset != c.head.preset:
-        lines += [f"> **Warning:** BASE was built with the {c.base.preset} preset and HEAD with {c.head.preset}; "
-                  "every figure differs for that reason alone.", ""]
-    computed = [f for f in c.recomputed if c.head.timings.get(f.name, {}).get("status") == "computed"]
+        lines += [
+            f"> **Warning:** BASE was built with the {c.base.preset} preset and HEAD with {c.head.preset}; "
+            "every figure differs for that reason alone.",
+            "",
+        ]
+    computed = [
+        f for f in c.recomputed if c.head.timings.get(f.name, {}).get("status") == "computed"
+    ]
     total = sum(c.head.timings[f.name]["seconds"] for f in computed)
     lines += [
         f"{len(c.head.entries)} figures in HEAD ({preset} preset): **{len(c.added)} added, {len(c.removed)} removed, "
@@ -500,56 +568,109 @@ def render_report(c: Comparison, base_label: str = "BASE", head_label: str = "HE
         "",
     ]
     if c.failed:
-        lines += ["### Failed in HEAD", "", *(f"- `{n}`: see the figures step's log and annotations" for n in c.failed), ""]
+        lines += [
+            "### Failed in HEAD",
+            "",
+            *(f"- `{n}`: see the figures step's log and annotations" for n in c.failed),
+            "",
+        ]
     if visible or silent:
-        lines += ["### Recomputed figures", "", "| figure | facts moved | added / removed | image | alt text | run time |",
-                  "|---|---:|---|---|---|---:|"]
+        lines += [
+            "### Recomputed figures",
+            "",
+            "| figure | facts moved | added / removed | image | alt text | run time |",
+            "|---|---:|---|---|---|---:|",
+        ]
         for f in c.recomputed:
-            lines.append(f"| `{f.name}` | {len(f.moved)} | "
-                         f"{len(f.facts_added)} / {len(f.facts_removed)} | {'changed' if f.image_changed else 'same'} | "
-                         f"{'changed' if f.alt else 'same'} | {_seconds(c.head, f.name)} |")
+            lines.append(
+                f"| `{f.name}` | {len(f.moved)} | "
+                f"{len(f.facts_added)} / {len(f.facts_removed)} | {'changed' if f.image_changed else 'same'} | "
+                f"{'changed' if f.alt else 'same'} | {_seconds(c.head, f.name)} |"
+            )
         lines.append("")
         for f in visible:
             lines += _figure_section(f, c)
         if silent:
-            lines += [f"Recomputed with nothing a reader sees changed (same facts, data, image and alt text): "
-                      + ", ".join(f"`{n}`" for n in silent) + ".", ""]
-    for title, names, build in (("Added figures", c.added, c.head), ("Removed figures", c.removed, c.base)):
+            lines += [
+                "Recomputed with nothing a reader sees changed (same facts, data, image and alt text): "
+                + ", ".join(f"`{n}`" for n in silent)
+                + ".",
+                "",
+            ]
+    for title, names, build in (
+        ("Added figures", c.added, c.head),
+        ("Removed figures", c.removed, c.base),
+    ):
         if names:
             lines += [f"### {title}", ""]
             for n in names:
                 facts = build.entries[n].doc.get("facts", {})
-                lines.append(f"- `{n}` ({len(facts)} facts" + (f", {_seconds(c.head, n)}" if build is c.head else "") + ")")
+                lines.append(
+                    f"- `{n}` ({len(facts)} facts"
+                    + (f", {_seconds(c.head, n)}" if build is c.head else "")
+                    + ")"
+                )
             lines.append("")
     lines += ["### Sentences whose numbers changed", ""]
     if not c.sentences:
         lines += ["None: every number the pages quote reads the same.", ""]
     for s in c.sentences:
-        lines += [f"- **`{s.page}`, line {s.line}**", f"  - before: {s.before}", f"  - after: {s.after}"]
+        lines += [
+            f"- **`{s.page}`, line {s.line}**",
+            f"  - before: {s.before}",
+            f"  - after: {s.after}",
+        ]
     if c.sentences:
         lines.append("")
     if c.unchanged:
-        lines += ["<details><summary>" + f"{len(c.unchanged)} unchanged figures (same cache key)" + "</summary>", "",
-                  ", ".join(f"`{n}`" for n in c.unchanged), "", "</details>", ""]
+        lines += [
+            "<details><summary>"
+            + f"{len(c.unchanged)} unchanged figures (same cache key)"
+            + "</summary>",
+            "",
+            ", ".join(f"`{n}`" for n in c.unchanged),
+            "",
+            "</details>",
+            "",
+        ]
     return "\n".join(lines)
 
 
 def _figure_section(f: FigureChange, c: Comparison) -> list[str]:
-    lines = [f"#### {f.name}", "", f"Run time in HEAD: {_seconds(c.head, f.name)}. Image "
-             + ("changed" if f.image_changed else "unchanged") + "."
-             + (f" Plotted data changed: {', '.join(f'`{k}`' for k in f.data_changed)}." if f.data_changed else ""), ""]
+    lines = [
+        f"#### {f.name}",
+        "",
+        f"Run time in HEAD: {_seconds(c.head, f.name)}. Image "
+        + ("changed" if f.image_changed else "unchanged")
+        + "."
+        + (
+            f" Plotted data changed: {', '.join(f'`{k}`' for k in f.data_changed)}."
+            if f.data_changed
+            else ""
+        ),
+        "",
+    ]
     if f.config_changed:
-        lines += ["Configuration: " + "; ".join(f"`{m.name}` {_value(m.old)} → {_value(m.new)}" for m in f.config_changed)
-                  + ".", ""]
+        lines += [
+            "Configuration: "
+            + "; ".join(f"`{m.name}` {_value(m.old)} → {_value(m.new)}" for m in f.config_changed)
+            + ".",
+            "",
+        ]
     if f.moved:
         lines += ["| fact | BASE | HEAD | change | quoted on |", "|---|---:|---:|---:|---|"]
         for m in f.moved:
             places = ", ".join(c.quoted.get((f.name, m.name), [])) or "no page"
-            lines.append(f"| `{m.name}` | {_cell(_value(m.old))} | {_cell(_value(m.new))} | {_relative(m.old, m.new)} | {places} |")
+            lines.append(
+                f"| `{m.name}` | {_cell(_value(m.old))} | {_cell(_value(m.new))} | {_relative(m.old, m.new)} | {places} |"
+            )
         lines.append("")
     for label, facts in (("Facts added", f.facts_added), ("Facts removed", f.facts_removed)):
         if facts:
-            lines += [f"{label}: " + ", ".join(f"`{k}` = {_value(v)}" for k, v in facts.items()) + ".", ""]
+            lines += [
+                f"{label}: " + ", ".join(f"`{k}` = {_value(v)}" for k, v in facts.items()) + ".",
+                "",
+            ]
     if f.alt:
         lines += ["Alt text changed:", "", f"- before: {f.alt[0]}", f"- after: {f.alt[1]}", ""]
     return lines
@@ -563,8 +684,10 @@ def copy_images(c: Comparison, dest: Path) -> list[Path]:
     copied = []
     for f in c.recomputed:
         if f.image_changed:
-            copied += [_copy(c.base.entries[f.name].svg, dest / f"{f.name}.base.svg"),
-                       _copy(c.head.entries[f.name].svg, dest / f"{f.name}.head.svg")]
+            copied += [
+                _copy(c.base.entries[f.name].svg, dest / f"{f.name}.base.svg"),
+                _copy(c.head.entries[f.name].svg, dest / f"{f.name}.head.svg"),
+            ]
     copied += [_copy(c.head.entries[n].svg, dest / f"{n}.head.svg") for n in c.added]
     copied += [_copy(c.base.entries[n].svg, dest / f"{n}.base.svg") for n in c.removed]
     return copied
@@ -579,14 +702,36 @@ def _copy(source: Path, target: Path) -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("base", type=Path, metavar="BASE_DIR", help="figures directory before the change")
-    parser.add_argument("head", type=Path, metavar="HEAD_DIR", help="figures directory after the change")
-    parser.add_argument("--out", type=Path, help="write the Markdown report here (default: standard output)")
-    parser.add_argument("--images", type=Path, metavar="DIR", help="copy old/new SVGs of each changed figure here")
-    parser.add_argument("--docs", type=Path, default=paths.REPO_ROOT / "docs",
-                        help="pages whose fact() sentences are compared (default: this checkout's docs/)")
-    parser.add_argument("--rel-tol", type=float, default=REL_TOL, help=f"relative tolerance for facts (default {REL_TOL:g})")
-    parser.add_argument("--abs-tol", type=float, default=ABS_TOL, help=f"absolute tolerance for facts (default {ABS_TOL:g})")
+    parser.add_argument(
+        "base", type=Path, metavar="BASE_DIR", help="figures directory before the change"
+    )
+    parser.add_argument(
+        "head", type=Path, metavar="HEAD_DIR", help="figures directory after the change"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="write the Markdown report here (default: standard output)"
+    )
+    parser.add_argument(
+        "--images", type=Path, metavar="DIR", help="copy old/new SVGs of each changed figure here"
+    )
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        default=paths.REPO_ROOT / "docs",
+        help="pages whose fact() sentences are compared (default: this checkout's docs/)",
+    )
+    parser.add_argument(
+        "--rel-tol",
+        type=float,
+        default=REL_TOL,
+        help=f"relative tolerance for facts (default {REL_TOL:g})",
+    )
+    parser.add_argument(
+        "--abs-tol",
+        type=float,
+        default=ABS_TOL,
+        help=f"absolute tolerance for facts (default {ABS_TOL:g})",
+    )
     parser.add_argument("--base-label", default="BASE", help="name of BASE in the report's title")
     parser.add_argument("--head-label", default="HEAD", help="name of HEAD in the report's title")
 
@@ -595,7 +740,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not args.docs.is_dir():
             raise DiffError(f"{args.docs}: no such docs directory")
-        comparison = compare(load_build(args.base), load_build(args.head), args.docs, Tolerance(args.rel_tol, args.abs_tol))
+        comparison = compare(
+            load_build(args.base),
+            load_build(args.head),
+            args.docs,
+            Tolerance(args.rel_tol, args.abs_tol),
+        )
         report = render_report(comparison, args.base_label, args.head_label)
         if args.images:
             copy_images(comparison, args.images)

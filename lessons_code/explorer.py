@@ -41,7 +41,8 @@ INITS = ("gaussian", "orthogonal", "identity")
 # --8<-- [start:random]
 def mulberry32(seed, count):
     """`count` 32-bit outputs of the mulberry32 generator; JavaScript computes the same integers."""
-    state = (seed + np.arange(1, count + 1, dtype=np.uint64) * 0x6D2B79F5) % 2**32  # a Weyl sequence
+    # a Weyl sequence
+    state = (seed + np.arange(1, count + 1, dtype=np.uint64) * 0x6D2B79F5) % 2**32
     t = state.astype(np.uint32)
     t = (t ^ (t >> 15)) * (t | 1)  # uint32 arithmetic wraps modulo 2**32, like Math.imul
     t ^= t + (t ^ (t >> 7)) * (t | 61)
@@ -54,7 +55,7 @@ def standard_normals(seed, count):
     u = (mulberry32(seed, 2 * pairs).astype(np.float64) + 0.5) / 2**32
     radius, angle = np.sqrt(-2.0 * np.log(u[0::2])), 2.0 * np.pi * u[1::2]
     return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1).ravel()[:count]
-# --8<-- [end:random]
+    # --8<-- [end:random]
 
 
 # --8<-- [start:weights]
@@ -77,7 +78,7 @@ def recurrent_matrix(init, rho, n=24, seed=1):
     """W scaled so that its spectral radius (largest |eigenvalue|) is exactly rho."""
     w0 = initial_matrix(init, n, seed)
     return w0 * (rho / np.max(np.abs(np.linalg.eigvals(w0))))
-# --8<-- [end:weights]
+    # --8<-- [end:weights]
 
 
 # --8<-- [start:gradients]
@@ -114,7 +115,7 @@ def log10_gradient_norms(unit, log_scale):
     norms = np.array([np.linalg.norm(p, ord=2) for p in unit])
     with np.errstate(divide="ignore"):
         return (log_scale + np.log(norms)) / np.log(10)
-# --8<-- [end:gradients]
+    # --8<-- [end:gradients]
 
 
 @dataclass(frozen=True)
@@ -129,18 +130,40 @@ class ExplorerSettings:
 
     def __post_init__(self) -> None:
         if self.activation not in EXPLORER_ACTIVATIONS:
-            raise ValueError(f"ExplorerSettings.activation must be one of {', '.join(EXPLORER_ACTIVATIONS)}, "
-                             f"got {self.activation!r}")
+            raise ValueError(
+                f"ExplorerSettings.activation must be one of {', '.join(EXPLORER_ACTIVATIONS)}, "
+                f"got {self.activation!r}"
+            )
         if self.init not in INITS:
-            raise ValueError(f"ExplorerSettings.init must be one of {', '.join(INITS)}, got {self.init!r}")
+            raise ValueError(
+                f"ExplorerSettings.init must be one of {', '.join(INITS)}, got {self.init!r}"
+            )
         low, high = RHO_RANGE
-        if isinstance(self.rho, bool) or not isinstance(self.rho, (int, float)) or not low <= self.rho <= high:
-            raise ValueError(f"ExplorerSettings.rho must be a number in [{low}, {high}], got {self.rho!r}")
+        if (
+            isinstance(self.rho, bool)
+            or not isinstance(self.rho, (int, float))
+            or not low <= self.rho <= high
+        ):
+            raise ValueError(
+                f"ExplorerSettings.rho must be a number in [{low}, {high}], got {self.rho!r}"
+            )
         low, high = LENGTH_RANGE
-        if isinstance(self.length, bool) or not isinstance(self.length, int) or not low <= self.length <= high:
-            raise ValueError(f"ExplorerSettings.length must be an integer in [{low}, {high}], got {self.length!r}")
-        if isinstance(self.lag, bool) or not isinstance(self.lag, int) or not 1 <= self.lag <= self.length:
-            raise ValueError(f"ExplorerSettings.lag must be an integer in [1, length], got {self.lag!r}")
+        if (
+            isinstance(self.length, bool)
+            or not isinstance(self.length, int)
+            or not low <= self.length <= high
+        ):
+            raise ValueError(
+                f"ExplorerSettings.length must be an integer in [{low}, {high}], got {self.length!r}"
+            )
+        if (
+            isinstance(self.lag, bool)
+            or not isinstance(self.lag, int)
+            or not 1 <= self.lag <= self.length
+        ):
+            raise ValueError(
+                f"ExplorerSettings.lag must be an integer in [1, length], got {self.lag!r}"
+            )
 
 
 def fit_from(length: int) -> int:
@@ -152,7 +175,9 @@ def explore(settings: ExplorerSettings) -> dict:
     """Everything the explorer shows for one setting (the numbers the browser must reproduce)."""
     _, _, gamma = EXPLORER_ACTIVATIONS[settings.activation]
     W = recurrent_matrix(settings.init, settings.rho, N_UNITS, WEIGHT_SEED)
-    inputs = standard_normals(INPUT_SEED, settings.length * N_UNITS).reshape(settings.length, N_UNITS)
+    inputs = standard_normals(INPUT_SEED, settings.length * N_UNITS).reshape(
+        settings.length, N_UNITS
+    )
     unit, log_scale = jacobian_products(W, settings.activation, inputs)
     log10_norms = log10_gradient_norms(unit, log_scale)
     lags = np.arange(settings.length + 1)

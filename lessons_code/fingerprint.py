@@ -33,10 +33,30 @@ def versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
 
 #: CPU features that decide which vector kernels numpy, OpenBLAS/MKL and torch's ATen dispatch to, and the
 #: environment variables that override that choice. Different kernels round differently.
-CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl",
-             "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve")
-CPU_ENV = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "NPY_DISABLE_CPU_FEATURES",
-           "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+CPU_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512dq",
+    "avx512cd",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "amx_tile",
+    "asimd",
+    "sve",
+)
+CPU_ENV = (
+    "ATEN_CPU_CAPABILITY",
+    "MKL_ENABLE_INSTRUCTIONS",
+    "MKL_CBWR",
+    "NPY_DISABLE_CPU_FEATURES",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+)
 
 
 def cpu_signature() -> dict[str, object]:
@@ -59,14 +79,24 @@ def cpu_signature() -> dict[str, object]:
 def package_sources_hash() -> str:
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(
+            str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0"
+        )
     return digest.hexdigest()
 
 
 def _current(out_dir: Path, preset: str) -> dict:
-    keys = {p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out_dir.glob("*.key"))}
-    return {"preset": preset, "sources": package_sources_hash(), "versions": versions(), "keys": keys,
-            "cpu": cpu_signature(), "threads": os.environ.get("GTT_TORCH_THREADS", "")}
+    keys = {
+        p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out_dir.glob("*.key"))
+    }
+    return {
+        "preset": preset,
+        "sources": package_sources_hash(),
+        "versions": versions(),
+        "keys": keys,
+        "cpu": cpu_signature(),
+        "threads": os.environ.get("GTT_TORCH_THREADS", ""),
+    }
 
 
 def write_stamp(out_dir: Path, preset: str) -> None:

@@ -40,7 +40,12 @@ def repo_path(file: str | os.PathLike | None) -> str | None:
         return None
 
 
-def error(message: str, file: str | os.PathLike | None = None, line: int | None = None, title: str | None = None) -> str:
+def error(
+    message: str,
+    file: str | os.PathLike | None = None,
+    line: int | None = None,
+    title: str | None = None,
+) -> str:
     """An ``::error`` workflow command; the location is left out when the file is not in the repository."""
     properties = []
     where = repo_path(file)
@@ -50,7 +55,11 @@ def error(message: str, file: str | os.PathLike | None = None, line: int | None 
             properties.append(f"line={int(line)}")
     if title:
         properties.append(f"title={_escape_property(title)}")
-    return f"::error {','.join(properties)}::{_escape_data(message)}" if properties else f"::error::{_escape_data(message)}"
+    return (
+        f"::error {','.join(properties)}::{_escape_data(message)}"
+        if properties
+        else f"::error::{_escape_data(message)}"
+    )
 
 
 def where(exc: BaseException) -> tuple[str | None, int | None]:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 
-SLOW_FACTOR = 3.0  # beyond this multiple of its estimate a run is reported as slow (a warning, not an error)
+SLOW_FACTOR = (
+    3.0  # beyond this multiple of its estimate a run is reported as slow (a warning, not an error)
+)
 HANG_FACTOR = 10.0  # the guard allows at least this multiple of the estimate ...
 HANG_MIN_S = 120.0  # ... and at least this many seconds
 ENV = "GTT_HANG_GUARD_S"
@@ -53,10 +55,14 @@ def is_slow(elapsed_s: float, expected_s: float) -> bool:
 
 def slow_note(what: str, elapsed_s: float, expected_s: float) -> str:
     """The warning line for a run that took more than SLOW_FACTOR times its estimate."""
-    return (f"slow: {what} took {elapsed_s:.1f} s, {elapsed_s / expected_s:.1f}x its expected {expected_s:g} s "
-            "(a busy or slow machine? this is information, not an error)")
+    return (
+        f"slow: {what} took {elapsed_s:.1f} s, {elapsed_s / expected_s:.1f}x its expected {expected_s:g} s "
+        "(a busy or slow machine? this is information, not an error)"
+    )
 
 
 def hang_message(limit_s: float, expected_s: float) -> str:
-    return (f"hung: still running after {limit_s:.0f} s, more than {HANG_FACTOR:g}x its expected {expected_s:g} s "
-            f"(the hang guard; set {ENV} to a larger number of seconds, or 'off', if this machine is that slow)")
+    return (
+        f"hung: still running after {limit_s:.0f} s, more than {HANG_FACTOR:g}x its expected {expected_s:g} s "
+        f"(the hang guard; set {ENV} to a larger number of seconds, or 'off', if this machine is that slow)"
+    )

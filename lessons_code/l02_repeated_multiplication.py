@@ -29,7 +29,7 @@ def repeated_products(base: float, n_max: int) -> np.ndarray:
     for n in range(1, n_max + 1):
         values[n] = values[n - 1] * base
     return values
-# --8<-- [end:powers]
+    # --8<-- [end:powers]
 
 
 # --8<-- [start:lag]
@@ -52,7 +52,7 @@ def fitted_log_slope(norms: np.ndarray, skip: int) -> float:
     """Least-squares slope of log(norm) against lag, ignoring the first `skip` lags (the transient)."""
     lags = np.arange(len(norms))
     return float(np.polyfit(lags[skip:], np.log(norms[skip:]), deg=1)[0])
-# --8<-- [end:lag]
+    # --8<-- [end:lag]
 
 
 # --8<-- [start:singular]
@@ -70,7 +70,7 @@ def product_singular_values(W: np.ndarray, steps: list[int]) -> dict[int, np.nda
         if k in steps:
             spectra[k] = np.linalg.svd(product, compute_uv=False)
     return spectra
-# --8<-- [end:singular]
+    # --8<-- [end:singular]
 
 
 # --8<-- [start:nonnormal]
@@ -78,7 +78,7 @@ def transient_peak(W: np.ndarray, max_lag: int) -> tuple[int, float]:
     """The lag at which ||W^k|| is largest, and that largest value."""
     norms = jacobian_power_norms(W, max_lag)
     return int(np.argmax(norms)), float(norms.max())
-# --8<-- [end:nonnormal]
+    # --8<-- [end:nonnormal]
 
 
 # ---------------------------------------------------------------- figure l02_powers
@@ -98,7 +98,9 @@ class PowersConfig:
 def compute_powers(config: PowersConfig, rng: np.random.Generator) -> Result:
     n = np.arange(config.n_max + 1)
     curves = {f"{b:g}": repeated_products(b, config.n_max) for b in config.bases}
-    facts = {f"power_{b:g}_{m}": float(curves[f"{b:g}"][m]) for b in config.bases for m in config.marks}
+    facts = {
+        f"power_{b:g}_{m}": float(curves[f"{b:g}"][m]) for b in config.bases for m in config.marks
+    }
     return Result(data={"n": n, "curves": curves, "marks": list(config.marks)}, facts=facts)
 
 
@@ -106,7 +108,9 @@ def plot_powers(result: Result, ax) -> None:
     n, marks = result.data["n"], result.data["marks"]
     for (base, values), color in zip(result.data["curves"].items(), plotting.CYCLE):
         ax.plot(n, values, color=color, label=f"${base}^n$")
-        plotting.annotate_points(ax, marks, values[marks], [f"{values[m]:.3g}" for m in marks], color=color)
+        plotting.annotate_points(
+            ax, marks, values[marks], [f"{values[m]:.3g}" for m in marks], color=color
+        )
     ax.axhline(1.0, color=plotting.COLORS["grey"], lw=0.8, ls="--")
     plotting.log_axis(ax)
     ax.set(xlabel="number of multiplications $n$", ylabel="value (log scale)")
@@ -130,7 +134,8 @@ class LagConfig:
             raise ValueError(f"LagConfig.radii must all be > 0, got {self.radii!r}")
 
 
-NONNORMAL_EXAMPLE = np.array([[0.9, 4.0], [0.0, 0.9]])  # both eigenvalues 0.9, yet it amplifies at first
+# both eigenvalues 0.9, yet it amplifies at first
+NONNORMAL_EXAMPLE = np.array([[0.9, 4.0], [0.0, 0.9]])
 
 
 def compute_gradient_vs_lag(config: LagConfig, rng: np.random.Generator) -> Result:
@@ -142,10 +147,17 @@ def compute_gradient_vs_lag(config: LagConfig, rng: np.random.Generator) -> Resu
         facts[f"slope_rho_{rho:g}"] = fitted_log_slope(curve, config.fit_from)
         facts[f"log_rho_{rho:g}"] = float(np.log(rho))
     peak_lag, peak = transient_peak(NONNORMAL_EXAMPLE, config.max_lag)
-    facts.update(nonnormal_peak_lag=peak_lag, nonnormal_peak_norm=peak,
-                 nonnormal_spectral_radius=float(np.max(np.abs(np.linalg.eigvals(NONNORMAL_EXAMPLE)))))
-    data = {"lag": np.arange(config.max_lag + 1), "norms": norms, "fit_from": config.fit_from,
-            "nonnormal_norms": jacobian_power_norms(NONNORMAL_EXAMPLE, config.max_lag)}
+    facts.update(
+        nonnormal_peak_lag=peak_lag,
+        nonnormal_peak_norm=peak,
+        nonnormal_spectral_radius=float(np.max(np.abs(np.linalg.eigvals(NONNORMAL_EXAMPLE)))),
+    )
+    data = {
+        "lag": np.arange(config.max_lag + 1),
+        "norms": norms,
+        "fit_from": config.fit_from,
+        "nonnormal_norms": jacobian_power_norms(NONNORMAL_EXAMPLE, config.max_lag),
+    }
     return Result(data=data, facts=facts)
 
 
@@ -156,8 +168,16 @@ def plot_gradient_vs_lag(result: Result, ax) -> None:
         slope = result.facts[f"slope_rho_{rho}"]
         ax.plot(lag, norms, color=color, label=rf"$\rho={rho}$: {slope:+.3f}")
     plotting.log_axis(ax)
-    ax.set(xlabel="lag $k$ (steps back in time)", ylabel=r"$\|\partial h_T/\partial h_{T-k}\|_2$ (log scale)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="spectral radius:\nfitted slope", title_fontsize=9)
+    ax.set(
+        xlabel="lag $k$ (steps back in time)",
+        ylabel=r"$\|\partial h_T/\partial h_{T-k}\|_2$ (log scale)",
+    )
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        title="spectral radius:\nfitted slope",
+        title_fontsize=9,
+    )
 
 
 # ---------------------------------------------------------------- figure l02_singular_values
@@ -180,14 +200,17 @@ RESOLVABLE_RATIO = 1e-12
 def compute_singular_values(config: SingularConfig, rng: np.random.Generator) -> Result:
     n = config.hidden
     kinds = {
-        "gaussian": rng.standard_normal((n, n)) / np.sqrt(n),  # the classic N(0, 1/n) initialisation
+        "gaussian": rng.standard_normal((n, n))
+        / np.sqrt(n),  # the classic N(0, 1/n) initialisation
         "orthogonal": random_orthogonal(n, rng),
     }
     spectra = {kind: product_singular_values(W, list(config.steps)) for kind, W in kinds.items()}
     worst = min(s[-1] / s[0] for s in spectra["gaussian"].values())
     if worst < RESOLVABLE_RATIO:
-        raise ValueError(f"SingularConfig.steps too long: singular values span {-np.log10(worst):.1f} decades, "
-                         "beyond what float64 resolves; use fewer steps")
+        raise ValueError(
+            f"SingularConfig.steps too long: singular values span {-np.log10(worst):.1f} decades, "
+            "beyond what float64 resolves; use fewer steps"
+        )
     k_max = max(config.steps)
     gauss = spectra["gaussian"][k_max]
     facts = {
@@ -195,7 +218,9 @@ def compute_singular_values(config: SingularConfig, rng: np.random.Generator) ->
         "gaussian_sigma_max_1": float(spectra["gaussian"][1][0]),
         "gaussian_decades_kmax": float(np.log10(gauss[0] / gauss[-1])),
         "k_max": k_max,
-        "orthogonal_max_deviation": float(max(np.max(np.abs(s - 1)) for s in spectra["orthogonal"].values())),
+        "orthogonal_max_deviation": float(
+            max(np.max(np.abs(s - 1)) for s in spectra["orthogonal"].values())
+        ),
     }
     data = {kind: {str(k): s for k, s in by_k.items()} for kind, by_k in spectra.items()}
     return Result(data={"index": np.arange(1, n + 1), **data}, facts=facts)
@@ -203,7 +228,10 @@ def compute_singular_values(config: SingularConfig, rng: np.random.Generator) ->
 
 def plot_singular_values(result: Result, axes) -> None:
     index = result.data["index"]
-    titles = {"gaussian": r"Gaussian $W$, entries $\mathcal{N}(0, 1/n)$", "orthogonal": "orthogonal $W$"}
+    titles = {
+        "gaussian": r"Gaussian $W$, entries $\mathcal{N}(0, 1/n)$",
+        "orthogonal": "orthogonal $W$",
+    }
     for ax, kind in zip(axes, ("gaussian", "orthogonal")):
         spectra = result.data[kind]
         for (k, s), color in zip(spectra.items(), plotting.sequential(len(spectra))):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lessons_code import plotting, validation
-from lessons_code.activations import ACTIVATIONS, relu, relu_prime, sigmoid_prime, tanh_prime
+from lessons_code.activations import ACTIVATIONS, relu, relu_prime, tanh_prime
 from lessons_code.registry import FigureSpec, Result
 
 # --8<-- [start:imports]
@@ -42,14 +42,15 @@ def gradient_norm_at_lag(W, activation, inputs, lag):
         a = W @ h + x
         h = phi(a)
         if t >= len(inputs) - lag:
-            product = (phi_prime(a)[:, None] * W) @ product  # diag(phi'(a_t)) W times the product so far
+            # diag(phi'(a_t)) W times the product so far
+            product = (phi_prime(a)[:, None] * W) @ product
     return np.linalg.norm(product, ord=2)
 
 
 def pascanu_bound(sigma_max, gamma, lag):
     """The bound ||prod_t diag(phi'(a_t)) W||_2 <= (gamma * sigma_max(W)) ** lag."""
     return (gamma * sigma_max) ** lag
-# --8<-- [end:lag_norm]
+    # --8<-- [end:lag_norm]
 
 
 # --8<-- [start:relu_check]
@@ -67,15 +68,21 @@ def identity_relu_demo(scale, steps=50, n=4, drive=0.1):
         h = relu(a)
         largest_derivative = max(largest_derivative, relu_prime(a).max())
         product = (relu_prime(a)[:, None] * W) @ product
-    return float(largest_derivative), float(np.linalg.norm(product, ord=2)), float(np.linalg.norm(h))
-# --8<-- [end:relu_check]
+    return (
+        float(largest_derivative),
+        float(np.linalg.norm(product, ord=2)),
+        float(np.linalg.norm(h)),
+    )
+    # --8<-- [end:relu_check]
 
 
 # ---------------------------------------------------------------- figure l03_derivatives
 @dataclass(frozen=True)
 class DerivativesConfig:
     a_max: float = 6.0  # the plot and the grid span -a_max..a_max
-    n_points: int = 240_001  # an odd count, so that a = 0 (where sigmoid' and tanh' peak) is on the grid
+    n_points: int = (
+        240_001  # an odd count, so that a = 0 (where sigmoid' and tanh' peak) is on the grid
+    )
     plotted_points: int = 481  # points per curve in the drawing (thinned from the grid)
     demo_scales: tuple[float, ...] = (0.9, 1.1)  # W = scale * I in the ReLU check
 
@@ -84,11 +91,17 @@ class DerivativesConfig:
         validation.positive_ints(self, "n_points", "plotted_points")
         validation.non_empty(self, "demo_scales")
         if self.n_points % 2 == 0:
-            raise ValueError(f"DerivativesConfig.n_points must be odd so the grid contains 0, got {self.n_points!r}")
+            raise ValueError(
+                f"DerivativesConfig.n_points must be odd so the grid contains 0, got {self.n_points!r}"
+            )
         if self.plotted_points > self.n_points:
-            raise ValueError(f"DerivativesConfig.plotted_points must be at most n_points, got {self.plotted_points!r}")
+            raise ValueError(
+                f"DerivativesConfig.plotted_points must be at most n_points, got {self.plotted_points!r}"
+            )
         if any(s <= 0 for s in self.demo_scales):
-            raise ValueError(f"DerivativesConfig.demo_scales must all be > 0, got {self.demo_scales!r}")
+            raise ValueError(
+                f"DerivativesConfig.demo_scales must all be > 0, got {self.demo_scales!r}"
+            )
 
 
 def compute_derivatives(config: DerivativesConfig, rng: np.random.Generator) -> Result:
@@ -111,21 +124,30 @@ def compute_derivatives(config: DerivativesConfig, rng: np.random.Generator) -> 
 
 def plot_derivatives(result: Result, axes) -> None:
     a, curves = result.data["a"], result.data["curves"]
-    colors = {"sigmoid": plotting.COLORS["green"], "tanh": plotting.COLORS["blue"], "relu": plotting.COLORS["orange"]}
+    colors = {
+        "sigmoid": plotting.COLORS["green"],
+        "tanh": plotting.COLORS["blue"],
+        "relu": plotting.COLORS["orange"],
+    }
     labels = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU"}
     left, right = axes
     for name, curve in curves.items():
         left.plot(a, curve["phi"], color=colors[name], label=labels[name])
         slopes = np.array(curve["phi_prime"], dtype=float)
-        if name == "relu":  # draw the jump at 0 as a gap: relu'(0) = 0 (filled dot), the open dot is excluded
+        # draw the jump at 0 as a gap: relu'(0) = 0 (filled dot), the open dot is excluded
+        if name == "relu":
             slopes = np.where(np.isclose(a, 0.0), np.nan, slopes)
             right.plot([0], [0], "o", color=colors[name], ms=4, zorder=3)
             right.plot([0], [1], "o", mfc=plotting.CARD, color=colors[name], ms=4, zorder=3)
         right.plot(a, slopes, color=colors[name], label=labels[name])
-    for level, text in ((result.facts["sigmoid_prime_max"], r"max sigmoid$′$"),
-                        (result.facts["tanh_prime_max"], r"max tanh$′$ = max ReLU$′$")):
+    for level, text in (
+        (result.facts["sigmoid_prime_max"], r"max sigmoid$′$"),
+        (result.facts["tanh_prime_max"], r"max tanh$′$ = max ReLU$′$"),
+    ):
         right.axhline(level, color=plotting.COLORS["grey"], lw=0.8, ls="--")
-        right.text(a[0], level + 0.02, f"{text} = {level:g}", fontsize=8, color=plotting.COLORS["grey"])
+        right.text(
+            a[0], level + 0.02, f"{text} = {level:g}", fontsize=8, color=plotting.COLORS["grey"]
+        )
     left.set(title=r"activation $\phi(a)$", xlabel="pre-activation $a$", ylim=(-1.15, 2.2))
     right.set(title=r"derivative $\phi′(a)$", xlabel="pre-activation $a$", ylim=(-0.05, 1.15))
     left.legend(loc="upper left")
@@ -150,21 +172,28 @@ class RegimesConfig:
         validation.non_empty(self, "activations")
         for name in self.activations:
             if name not in ACTIVATIONS:
-                raise ValueError(f"RegimesConfig.activations: unknown activation {name!r}; "
-                                 f"choose from {', '.join(map(repr, ACTIVATIONS))}")
+                raise ValueError(
+                    f"RegimesConfig.activations: unknown activation {name!r}; "
+                    f"choose from {', '.join(map(repr, ACTIVATIONS))}"
+                )
         validation.positive_ints(self, "hidden", "lag", "n_scales", "n_trials")
         if isinstance(self.burn_in, bool) or not isinstance(self.burn_in, int) or self.burn_in < 0:
             raise ValueError(f"RegimesConfig.burn_in must be an integer >= 0, got {self.burn_in!r}")
         validation.positive_floats(self, "input_std", "low", "high", "vanished", "edge")
         if not self.low < 1.0 - self.edge and 1.0 + self.edge < self.high:
-            raise ValueError(f"RegimesConfig.low must be below 1 and RegimesConfig.high above 1 so that the "
-                             f"threshold lies inside the sweep, got low={self.low!r}, high={self.high!r}")
+            raise ValueError(
+                f"RegimesConfig.low must be below 1 and RegimesConfig.high above 1 so that the "
+                f"threshold lies inside the sweep, got low={self.low!r}, high={self.high!r}"
+            )
 
 
 def compute_regimes(config: RegimesConfig, rng: np.random.Generator) -> Result:
     n, steps = config.hidden, config.burn_in + config.lag
-    factors = np.union1d(np.geomspace(config.low, config.high, config.n_scales),
-                         [1.0 - config.edge, 1.0 + config.edge])  # sigma_max * gamma, sorted
+    # sigma_max * gamma, sorted
+    factors = np.union1d(
+        np.geomspace(config.low, config.high, config.n_scales),
+        [1.0 - config.edge, 1.0 + config.edge],
+    )
     # The same random directions and inputs for every activation and scale: only phi and the scale change.
     directions = [rng.standard_normal((n, n)) for _ in range(config.n_trials)]
     inputs = [config.input_std * rng.standard_normal((steps, n)) for _ in range(config.n_trials)]
@@ -172,12 +201,25 @@ def compute_regimes(config: RegimesConfig, rng: np.random.Generator) -> Result:
     for name in config.activations:
         gamma = ACTIVATIONS[name].gamma
         sigmas = factors / gamma
-        norms = np.array([[gradient_norm_at_lag(with_sigma_max(D, s), name, x, config.lag)
-                           for D, x in zip(directions, inputs)] for s in sigmas])  # (n_scales, n_trials)
+        # (n_scales, n_trials)
+        norms = np.array(
+            [
+                [
+                    gradient_norm_at_lag(with_sigma_max(D, s), name, x, config.lag)
+                    for D, x in zip(directions, inputs)
+                ]
+                for s in sigmas
+            ]
+        )
         below, exploding = sigmas < 1.0 / gamma, norms > 1.0
-        data[name] = {"sigma_max": sigmas, "median": np.median(norms, axis=1), "min": norms.min(axis=1),
-                      "max": norms.max(axis=1), "bound": pascanu_bound(sigmas, gamma, config.lag),
-                      "threshold": 1.0 / gamma}
+        data[name] = {
+            "sigma_max": sigmas,
+            "median": np.median(norms, axis=1),
+            "min": norms.min(axis=1),
+            "max": norms.max(axis=1),
+            "bound": pascanu_bound(sigmas, gamma, config.lag),
+            "threshold": 1.0 / gamma,
+        }
         facts[f"{name}_threshold"] = 1.0 / gamma
         facts[f"{name}_gamma"] = gamma
         facts[f"{name}_max_norm_below_threshold"] = float(norms[below].max())
@@ -186,18 +228,28 @@ def compute_regimes(config: RegimesConfig, rng: np.random.Generator) -> Result:
         facts[f"{name}_exploding_runs"] = int(exploding.sum())
         facts[f"{name}_max_norm"] = float(norms.max())
         # The smallest scale at which any run explodes; the sweep's top if none does (see exploding_runs).
-        facts[f"{name}_first_exploding_sigma"] = float(sigmas[exploding.any(axis=1)].min()
-                                                       if exploding.any() else sigmas.max())
+        facts[f"{name}_first_exploding_sigma"] = float(
+            sigmas[exploding.any(axis=1)].min() if exploding.any() else sigmas.max()
+        )
         facts[f"{name}_first_exploding_ratio"] = facts[f"{name}_first_exploding_sigma"] * gamma
-    facts.update(lag=config.lag, vanished=config.vanished, hidden=n, n_trials=config.n_trials,
-                 runs_per_activation=len(factors) * config.n_trials)
+    facts.update(
+        lag=config.lag,
+        vanished=config.vanished,
+        hidden=n,
+        n_trials=config.n_trials,
+        runs_per_activation=len(factors) * config.n_trials,
+    )
     return Result(data=data, facts=facts)
 
 
 def plot_regimes(result: Result, axes) -> None:
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-    titles = {"sigmoid": r"sigmoid ($\gamma = 1/4$)", "tanh": r"tanh ($\gamma = 1$)", "relu": r"ReLU ($\gamma = 1$)"}
+    titles = {
+        "sigmoid": r"sigmoid ($\gamma = 1/4$)",
+        "tanh": r"tanh ($\gamma = 1$)",
+        "relu": r"ReLU ($\gamma = 1$)",
+    }
     lag = result.facts["lag"]
     for ax, (name, d) in zip(axes, result.data.items()):
         s, threshold = np.asarray(d["sigma_max"]), d["threshold"]
@@ -205,13 +257,21 @@ def plot_regimes(result: Result, axes) -> None:
         ax.axvline(threshold, color=plotting.COLORS["black"], lw=1.0)
         ax.fill_between(s, d["min"], d["max"], color=plotting.COLORS["blue"], alpha=0.25, lw=0)
         ax.plot(s, d["median"], color=plotting.COLORS["blue"], label="measured (median, range)")
-        ax.plot(s, d["bound"], color=plotting.COLORS["orange"], ls="--", lw=1.4,
-                label=rf"bound $(\gamma\,\sigma_{{\max}})^{{{lag}}}$")
+        ax.plot(
+            s,
+            d["bound"],
+            color=plotting.COLORS["orange"],
+            ls="--",
+            lw=1.4,
+            label=rf"bound $(\gamma\,\sigma_{{\max}})^{{{lag}}}$",
+        )
         ax.axhline(1.0, color=plotting.COLORS["grey"], lw=0.8)
         ax.axhline(result.facts["vanished"], color=plotting.COLORS["grey"], lw=0.8, ls=":")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ticks = [v for v in threshold * np.array([0.25, 0.5, 1, 2, 4, 8]) if s.min() <= v <= s.max()]
+        ticks = [
+            v for v in threshold * np.array([0.25, 0.5, 1, 2, 4, 8]) if s.min() <= v <= s.max()
+        ]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -220,12 +280,32 @@ def plot_regimes(result: Result, axes) -> None:
         ax.set_ylim(1e-52, max(1e32, 10 * np.max(d["max"])))
         ax.set_xlim(s.min(), s.max())
         ax.set(title=titles.get(name, name), xlabel=r"$\sigma_{\max}(W)$ (log scale)")
-        ax.text(threshold * 0.9, 1e-49, rf"$1/\gamma = {threshold:g}$", rotation=90, ha="right", va="bottom",
-                fontsize=8)
+        ax.text(
+            threshold * 0.9,
+            1e-49,
+            rf"$1/\gamma = {threshold:g}$",
+            rotation=90,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
     axes[0].set_ylabel(rf"$\|\partial h_T/\partial h_{{T-{lag}}}\|_2$ (log scale)")
-    axes[0].text(axes[0].get_xlim()[0] * 1.1, 1.5, "1", fontsize=8, color=plotting.COLORS["grey"], va="bottom")
-    axes[0].text(axes[0].get_xlim()[0] * 1.1, result.facts["vanished"] * 1.5, "vanished",
-                 fontsize=8, color=plotting.COLORS["grey"], va="bottom")
+    axes[0].text(
+        axes[0].get_xlim()[0] * 1.1,
+        1.5,
+        "1",
+        fontsize=8,
+        color=plotting.COLORS["grey"],
+        va="bottom",
+    )
+    axes[0].text(
+        axes[0].get_xlim()[0] * 1.1,
+        result.facts["vanished"] * 1.5,
+        "vanished",
+        fontsize=8,
+        color=plotting.COLORS["grey"],
+        va="bottom",
+    )
     axes[0].legend(loc="upper left", fontsize=8)
 
 
@@ -247,11 +327,17 @@ class SaturationConfig:
         validation.positive_floats(self, "sigma_max", "sweep_low", "sweep_high", "saturated_below")
         validation.non_empty(self, "shown_scales")
         if any(s <= 0 for s in self.shown_scales):
-            raise ValueError(f"SaturationConfig.shown_scales must all be > 0, got {self.shown_scales!r}")
+            raise ValueError(
+                f"SaturationConfig.shown_scales must all be > 0, got {self.shown_scales!r}"
+            )
         if not self.sweep_low < self.sweep_high:
-            raise ValueError(f"SaturationConfig.sweep_high must exceed sweep_low, got {self.sweep_high!r}")
+            raise ValueError(
+                f"SaturationConfig.sweep_high must exceed sweep_low, got {self.sweep_high!r}"
+            )
         if not 0 < self.saturated_below < 1:
-            raise ValueError(f"SaturationConfig.saturated_below must lie in (0, 1), got {self.saturated_below!r}")
+            raise ValueError(
+                f"SaturationConfig.saturated_below must lie in (0, 1), got {self.saturated_below!r}"
+            )
 
 
 # --8<-- [start:saturation]
@@ -269,12 +355,13 @@ def log_tanh_prime(a):
     """log tanh'(a) = log sech^2(a), exact where tanh'(a) itself underflows to 0 (|a| > about 19)."""
     z = np.abs(a)
     return 2.0 * (np.log(2.0) - z - np.log1p(np.exp(-2.0 * z)))
-# --8<-- [end:saturation]
+    # --8<-- [end:saturation]
 
 
 def compute_saturation(config: SaturationConfig, rng: np.random.Generator) -> Result:
     W = with_sigma_max(rng.standard_normal((config.hidden, config.hidden)), config.sigma_max)
-    noise = rng.standard_normal((config.steps, config.hidden))  # the same noise, scaled, for every input std
+    # the same noise, scaled, for every input std
+    noise = rng.standard_normal((config.steps, config.hidden))
     edges = np.linspace(0.0, 1.0, config.bins + 1)
     histograms, facts = {}, {}
     for scale in config.shown_scales:
@@ -290,10 +377,17 @@ def compute_saturation(config: SaturationConfig, rng: np.random.Generator) -> Re
         values = tanh_prime(a)
         medians.append(np.median(values))
         saturated.append(np.mean(values < config.saturated_below))
-        geo_means.append(np.exp(np.mean(log_tanh_prime(a))))  # the typical per-step factor of a long product
+        # the typical per-step factor of a long product
+        geo_means.append(np.exp(np.mean(log_tanh_prime(a))))
     facts.update(saturated_below=config.saturated_below, sigma_max=config.sigma_max)
-    data = {"edges": edges, "histograms": histograms, "sweep": sweep, "median": np.array(medians),
-            "saturated_fraction": np.array(saturated), "geometric_mean": np.array(geo_means)}
+    data = {
+        "edges": edges,
+        "histograms": histograms,
+        "sweep": sweep,
+        "median": np.array(medians),
+        "saturated_fraction": np.array(saturated),
+        "geometric_mean": np.array(geo_means),
+    }
     return Result(data=data, facts=facts)
 
 
@@ -303,16 +397,31 @@ def plot_saturation(result: Result, axes) -> None:
     hist = result.data["histograms"]
     for (scale, fractions), color in zip(hist.items(), plotting.sequential(len(hist), "plasma")):
         left.stairs(fractions, edges, color=color, lw=1.6, label=f"input std {scale}")
-    left.set(title=r"distribution of $\tanh′(a_t)$", xlabel=r"$\tanh′(a_t)$", ylabel="fraction of unit-steps",
-             xlim=(0, 1))
+    left.set(
+        title=r"distribution of $\tanh′(a_t)$",
+        xlabel=r"$\tanh′(a_t)$",
+        ylabel="fraction of unit-steps",
+        xlim=(0, 1),
+    )
     left.legend(loc="upper center")
     sweep = result.data["sweep"]
-    right.plot(sweep, result.data["median"], color=plotting.COLORS["blue"], label=r"median $\tanh′$")
-    right.plot(sweep, result.data["geometric_mean"], color=plotting.COLORS["green"], ls="--",
-               label=r"geometric mean $\tanh′$")
+    right.plot(
+        sweep, result.data["median"], color=plotting.COLORS["blue"], label=r"median $\tanh′$"
+    )
+    right.plot(
+        sweep,
+        result.data["geometric_mean"],
+        color=plotting.COLORS["green"],
+        ls="--",
+        label=r"geometric mean $\tanh′$",
+    )
     cutoff = result.facts["saturated_below"]
-    right.plot(sweep, result.data["saturated_fraction"], color=plotting.COLORS["orange"],
-               label=rf"fraction with $\tanh' < {cutoff:g}$")
+    right.plot(
+        sweep,
+        result.data["saturated_fraction"],
+        color=plotting.COLORS["orange"],
+        label=rf"fraction with $\tanh' < {cutoff:g}$",
+    )
     plotting.log_axis(right, "x")
     right.set(title="as the input grows", xlabel="input std (log scale)", ylim=(0, 1.02))
     right.legend(loc="center left")

@@ -22,7 +22,13 @@ from lessons_code import plotting, validation
 from lessons_code.activations import sigmoid
 from lessons_code.models import StackedRNN, irnn, tanh_rnn
 from lessons_code.registry import Claim, FigureSpec, Result
-from lessons_code.tasks import ADDING_BASELINE_MSE, adding_problem, cliff_descent, cliff_loss_and_grad, memory_batch
+from lessons_code.tasks import (
+    ADDING_BASELINE_MSE,
+    adding_problem,
+    cliff_descent,
+    cliff_loss_and_grad,
+    memory_batch,
+)
 from lessons_code.training import train
 
 # --8<-- [start:imports]
@@ -51,7 +57,7 @@ def jacobian_norm_back(W_hh, states, start):
             J = ((1 - h[g, :, t - 1] ** 2)[:, :, None] * W[g]) @ J
         norms[g] = np.linalg.norm(J, ord=2, axis=(1, 2))
     return norms
-# --8<-- [end:jacobian]
+    # --8<-- [end:jacobian]
 
 
 # --8<-- [start:train_memory]
@@ -63,14 +69,23 @@ def train_memory(gaps, seeds, hidden, n_distractors, steps, batch, lr, rng):
     model = StackedRNN([tanh_rnn(vocab, hidden) for _ in gap_of_model], outputs=2)
     initial = {name: p.detach().clone() for name, p in model.named_parameters()}
 
-    def loss_per_model(model, x, y):  # each model's own mean cross-entropy, so its gradient is its own
-        losses = torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten(), reduction="none")
+    # each model's own mean cross-entropy, so its gradient is its own
+    def loss_per_model(model, x, y):
+        losses = torch.nn.functional.cross_entropy(
+            model(x).flatten(0, 1), y.flatten(), reduction="none"
+        )
         return losses.view(len(gap_of_model), -1).mean(1)
 
-    train(model, lambda: memory_batch(gap_of_model, batch, length, n_distractors, rng), loss_per_model,
-          torch.optim.Adam(model.parameters(), lr=lr), steps, per_model=True)
+    train(
+        model,
+        lambda: memory_batch(gap_of_model, batch, length, n_distractors, rng),
+        loss_per_model,
+        torch.optim.Adam(model.parameters(), lr=lr),
+        steps,
+        per_model=True,
+    )
     return model, initial
-# --8<-- [end:train_memory]
+    # --8<-- [end:train_memory]
 
 
 # ---------------------------------------------------------------- figure l04_memory_vs_gap
@@ -83,34 +98,52 @@ class MemoryConfig:
     steps: int = 600  # Adam steps
     batch: int = 64  # sequences per step and network
     lr: float = 3e-3  # Adam learning rate
-    test_size: int = 4000  # fresh sequences per network for the accuracy (standard error 0.008 at chance)
+    test_size: int = (
+        4000  # fresh sequences per network for the accuracy (standard error 0.008 at chance)
+    )
     jacobian_size: int = 32  # sequences per network for the Jacobian norm
 
     def __post_init__(self) -> None:
-        validation.positive_ints(self, "seeds", "hidden", "n_distractors", "steps", "batch", "test_size", "jacobian_size")
+        validation.positive_ints(
+            self, "seeds", "hidden", "n_distractors", "steps", "batch", "test_size", "jacobian_size"
+        )
         validation.positive_floats(self, "lr")
         validation.non_empty(self, "gaps")
         if any(isinstance(g, bool) or not isinstance(g, int) or g < 1 for g in self.gaps):
             raise ValueError(f"MemoryConfig.gaps must be positive integers, got {self.gaps!r}")
         if list(self.gaps) != sorted(set(self.gaps)):
-            raise ValueError(f"MemoryConfig.gaps must be increasing and distinct, got {self.gaps!r}")
+            raise ValueError(
+                f"MemoryConfig.gaps must be increasing and distinct, got {self.gaps!r}"
+            )
 
 
 CHANCE_ACCURACY = 0.5  # two equally likely keys
 SOLVED_ACCURACY = 0.95  # a network at or above this test accuracy has learned its gap
-CHANCE_BAND = 0.05  # within this of 0.5 counts as chance (the standard error at 4000 test sequences is 0.008)
+CHANCE_BAND = (
+    0.05  # within this of 0.5 counts as chance (the standard error at 4000 test sequences is 0.008)
+)
 
 
 def compute_memory_vs_gap(config: MemoryConfig, rng: np.random.Generator) -> Result:
     gaps = list(config.gaps)
-    model, initial = train_memory(gaps, config.seeds, config.hidden, config.n_distractors,
-                                  config.steps, config.batch, config.lr, rng)
+    model, initial = train_memory(
+        gaps,
+        config.seeds,
+        config.hidden,
+        config.n_distractors,
+        config.steps,
+        config.batch,
+        config.lr,
+        rng,
+    )
     gap_of_model = np.repeat(gaps, config.seeds)
     length = max(gaps) + 2
     key_step = length - gap_of_model - 1  # 1-based step number of the key
     x, y = memory_batch(gap_of_model, config.test_size, length, config.n_distractors, rng)
     with torch.no_grad():
-        correct = torch.cat([model(xc).argmax(-1) == yc for xc, yc in zip(x.split(500, 1), y.split(500, 1))], 1)
+        correct = torch.cat(
+            [model(xc).argmax(-1) == yc for xc, yc in zip(x.split(500, 1), y.split(500, 1))], 1
+        )
         accuracy = correct.double().mean(1).numpy().reshape(len(gaps), config.seeds)
         x_j = x[:, : config.jacobian_size].double()
         trained = jacobian_norm_back(model.W_hh, model.double().states(x_j), key_step)
@@ -120,8 +153,12 @@ def compute_memory_vs_gap(config: MemoryConfig, rng: np.random.Generator) -> Res
     # Per network: the geometric mean over sequences (the norms span decades, so average their logs).
     trained = np.exp(np.log(trained).mean(1)).reshape(len(gaps), config.seeds)
     at_init = np.exp(np.log(at_init).mean(1)).reshape(len(gaps), config.seeds)
-    facts: dict[str, float | int] = {"chance_accuracy": CHANCE_ACCURACY, "n_seeds": config.seeds,
-                                     "longest_gap": gaps[-1], "shortest_gap": gaps[0]}
+    facts: dict[str, float | int] = {
+        "chance_accuracy": CHANCE_ACCURACY,
+        "n_seeds": config.seeds,
+        "longest_gap": gaps[-1],
+        "shortest_gap": gaps[0],
+    }
     for i, gap in enumerate(gaps):
         facts[f"accuracy_gap_{gap}"] = float(accuracy[i].mean())
         facts[f"accuracy_min_gap_{gap}"] = float(accuracy[i].min())
@@ -152,8 +189,13 @@ def compute_memory_vs_gap(config: MemoryConfig, rng: np.random.Generator) -> Res
         lr=config.lr,
         test_size=config.test_size,
     )
-    data = {"gaps": gaps, "accuracy": accuracy, "jacobian_trained": trained, "jacobian_init": at_init,
-            "test_size": config.test_size}
+    data = {
+        "gaps": gaps,
+        "accuracy": accuracy,
+        "jacobian_trained": trained,
+        "jacobian_init": at_init,
+        "test_size": config.test_size,
+    }
     return Result(data=data, facts=facts)
 
 
@@ -163,35 +205,58 @@ def plot_memory_vs_gap(result: Result, axes) -> None:
     accuracy = np.asarray(result.data["accuracy"])
     blue, orange, grey = plotting.COLORS["blue"], plotting.COLORS["orange"], plotting.COLORS["grey"]
     for s in range(accuracy.shape[1]):
-        ax_acc.scatter(gaps, accuracy[:, s], s=16, color=blue, alpha=0.55, zorder=3,
-                       label="one network" if s == 0 else None)
+        ax_acc.scatter(
+            gaps,
+            accuracy[:, s],
+            s=16,
+            color=blue,
+            alpha=0.55,
+            zorder=3,
+            label="one network" if s == 0 else None,
+        )
     ax_acc.plot(gaps, accuracy.mean(1), color=blue, marker="o", ms=4, label="mean over networks")
-    ax_acc.axhline(result.facts["chance_accuracy"], color=grey, ls="--", lw=1.0, label="chance (0.5)")
+    ax_acc.axhline(
+        result.facts["chance_accuracy"], color=grey, ls="--", lw=1.0, label="chance (0.5)"
+    )
     ax_acc.set_xscale("log")
     ax_acc.set_xticks(gaps, [str(g) for g in gaps])
     ax_acc.minorticks_off()
-    ax_acc.set(ylim=(0.4, 1.04), xlabel="gap $L$ (tokens between key and query)", ylabel="test accuracy",
-               title="Recall after training")
+    ax_acc.set(
+        ylim=(0.4, 1.04),
+        xlabel="gap $L$ (tokens between key and query)",
+        ylabel="test accuracy",
+        title="Recall after training",
+    )
     ax_acc.legend(loc="lower left", bbox_to_anchor=(0.0, 0.14))
 
-    for key, color, label in (("jacobian_trained", blue, "after training"), ("jacobian_init", orange, "at initialisation")):
+    for key, color, label in (
+        ("jacobian_trained", blue, "after training"),
+        ("jacobian_init", orange, "at initialisation"),
+    ):
         values = np.asarray(result.data[key])
         for s in range(values.shape[1]):
             ax_jac.scatter(gaps, values[:, s], s=14, color=color, alpha=0.5, zorder=3)
-        ax_jac.plot(gaps, np.exp(np.log(values).mean(1)), color=color, marker="o", ms=4, label=label)
+        ax_jac.plot(
+            gaps, np.exp(np.log(values).mean(1)), color=color, marker="o", ms=4, label=label
+        )
     ax_jac.set_xscale("log")
     ax_jac.set_xticks(gaps, [str(g) for g in gaps])
     ax_jac.minorticks_off()
     plotting.log_axis(ax_jac)
-    ax_jac.set(xlabel="gap $L$", ylabel=r"$\|\partial h_T / \partial h_k\|_2$, $k$ = key step (log scale)",
-               title="Gradient path from query back to key")
+    ax_jac.set(
+        xlabel="gap $L$",
+        ylabel=r"$\|\partial h_T / \partial h_k\|_2$, $k$ = key step (log scale)",
+        title="Gradient path from query back to key",
+    )
     ax_jac.legend(loc="lower left")
 
 
 # ---------------------------------------------------------------- figure l04_unstable_loss
 @dataclass(frozen=True)
 class UnstableConfig:
-    seeds: int = 6  # initialisations; each is trained twice, without and with clipping, on the same data
+    seeds: int = (
+        6  # initialisations; each is trained twice, without and with clipping, on the same data
+    )
     length: int = 100  # T of the adding problem
     hidden: int = 64  # ReLU units
     batch: int = 32  # sequences per step
@@ -199,7 +264,9 @@ class UnstableConfig:
     lr: float = 0.01  # SGD learning rate, the same for both arms
     max_norm: float = 1.0  # clipping threshold on each run's whole gradient
     spike_factor: float = 1000.0  # a loss this many times its starting value counts as a spike
-    window: int = 2  # plot the largest loss in each window of this many steps (keeps spikes, thins points)
+    window: int = (
+        2  # plot the largest loss in each window of this many steps (keeps spikes, thins points)
+    )
 
     def __post_init__(self) -> None:
         validation.positive_ints(self, "seeds", "length", "hidden", "batch", "steps", "window")
@@ -222,21 +289,31 @@ def compute_unstable_loss(config: UnstableConfig, rng: np.random.Generator) -> R
     with torch.no_grad():
         for p_model, p_pair in zip(model.parameters(), pair.parameters()):
             p_model.copy_(torch.cat([p_pair, p_pair]))
-    thresholds = torch.tensor([math.inf] * S + [config.max_norm] * S)  # inf: that model is never clipped
+    # inf: that model is never clipped
+    thresholds = torch.tensor([math.inf] * S + [config.max_norm] * S)
 
     def both_arms():  # one batch per seed, seen by both of its arms
         x, y = adding_problem(S * config.batch, config.length, rng)
         x, y = x.view(S, config.batch, config.length, 2), y.view(S, config.batch, 1)
         return torch.cat([x, x]), torch.cat([y, y])
 
-    log = train(model, both_arms, lambda model, x, y: (model(x) - y).pow(2).mean((1, 2)),
-                torch.optim.SGD(model.parameters(), lr=config.lr), config.steps, max_norm=thresholds,
-                per_model=True, on_nonfinite="continue")  # a NaN in one model leaves the others alone
+    # a NaN in one model leaves the others alone
+    log = train(
+        model,
+        both_arms,
+        lambda model, x, y: (model(x) - y).pow(2).mean((1, 2)),
+        torch.optim.SGD(model.parameters(), lr=config.lr),
+        config.steps,
+        max_norm=thresholds,
+        per_model=True,
+        on_nonfinite="continue",
+    )
     losses, grad_norms = np.array(log.loss).T, np.array(log.grad_norm).T  # (models, steps)
     free, clipped = losses[:S], losses[S:]
     start = losses[:, :1]
     with np.errstate(invalid="ignore", over="ignore"):
-        peak = np.where(np.isfinite(losses), losses, -np.inf).max(1, keepdims=True) / start  # finite peak
+        # finite peak
+        peak = np.where(np.isfinite(losses), losses, -np.inf).max(1, keepdims=True) / start
     nan_step = first_nonfinite(free)
     spiked = (peak[:S, 0] >= config.spike_factor) | (nan_step >= 0)
     facts = {
@@ -253,13 +330,21 @@ def compute_unstable_loss(config: UnstableConfig, rng: np.random.Generator) -> R
         "unstable_length": config.length,
         "unstable_steps": config.steps,
         "unstable_spike_factor": config.spike_factor,
-        "unstable_unclipped_max_grad_norm": float(np.nanmax(np.where(np.isfinite(grad_norms[:S]), grad_norms[:S], np.nan))),
+        "unstable_unclipped_max_grad_norm": float(
+            np.nanmax(np.where(np.isfinite(grad_norms[:S]), grad_norms[:S], np.nan))
+        ),
         "unstable_clipped_max_grad_norm": float(grad_norms[S:].max()),
         "adding_baseline_mse": ADDING_BASELINE_MSE,
     }
-    data = {"step": np.arange(config.steps), "unclipped_loss": free, "clipped_loss": clipped,
-            "unclipped_nonfinite_step": nan_step, "unclipped_peak_ratio": peak[:S, 0],
-            "clipped_peak_ratio": peak[S:, 0], "window": config.window}
+    data = {
+        "step": np.arange(config.steps),
+        "unclipped_loss": free,
+        "clipped_loss": clipped,
+        "unclipped_nonfinite_step": nan_step,
+        "unclipped_peak_ratio": peak[:S, 0],
+        "clipped_peak_ratio": peak[S:, 0],
+        "window": config.window,
+    }
     return Result(data=data, facts=facts)
 
 
@@ -276,12 +361,19 @@ def window_max(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]
 def plot_unstable_loss(result: Result, axes) -> None:
     window = int(result.data["window"])
     n_seeds = len(result.data["unclipped_loss"])
-    colors = (plotting.CYCLE * (n_seeds // len(plotting.CYCLE) + 1))[:n_seeds]  # seeds have no order
-    top = max(np.nanmax(np.where(np.isfinite(np.asarray(l, dtype=float)), np.asarray(l, dtype=float), np.nan))
-              for l in (result.data["unclipped_loss"], result.data["clipped_loss"]))
+    # Seeds have no order: the palette's colours in turn, repeated if there are more seeds than colours.
+    colors = (plotting.CYCLE * (n_seeds // len(plotting.CYCLE) + 1))[:n_seeds]
+    top = max(
+        np.nanmax(
+            np.where(np.isfinite(np.asarray(losses, float)), np.asarray(losses, float), np.nan)
+        )
+        for losses in (result.data["unclipped_loss"], result.data["clipped_loss"])
+    )
     marker_y = top * 30
-    for ax, key, title in ((axes[0], "unclipped_loss", "SGD, no clipping"),
-                           (axes[1], "clipped_loss", "same runs, norm clipped")):
+    for ax, key, title in (
+        (axes[0], "unclipped_loss", "SGD, no clipping"),
+        (axes[1], "clipped_loss", "same runs, norm clipped"),
+    ):
         losses = np.asarray(result.data[key], dtype=float)
         n_marked = 0  # NaN labels are stacked downwards so that two of them never overlap
         for i, (curve, color) in enumerate(zip(losses, colors)):
@@ -289,20 +381,38 @@ def plot_unstable_loss(result: Result, axes) -> None:
             ax.plot(steps, peak, color=color, lw=1.2, label=f"seed {i}")
             if key == "unclipped_loss":
                 bad = int(result.data["unclipped_nonfinite_step"][i])
-                if bad >= 0:  # the loss is NaN or inf from here on: mark the step instead of a curve
+                # the loss is NaN or inf from here on: mark the step instead of a curve
+                if bad >= 0:
                     last = curve[bad - 1] if bad > 0 else marker_y
                     ax.plot([bad, bad], [last, marker_y], color=color, ls=":", lw=1.0)
-                    ax.scatter([bad], [marker_y], marker="x", s=40, color=color, zorder=4, linewidths=2)
-                    ax.annotate(f"seed {i}: NaN/inf\nfrom step {bad}", (bad, marker_y), textcoords="offset points",
-                                xytext=(6, -4 - 24 * n_marked), fontsize=8, color=plotting.INK, va="top")
+                    ax.scatter(
+                        [bad], [marker_y], marker="x", s=40, color=color, zorder=4, linewidths=2
+                    )
+                    ax.annotate(
+                        f"seed {i}: NaN/inf\nfrom step {bad}",
+                        (bad, marker_y),
+                        textcoords="offset points",
+                        xytext=(6, -4 - 24 * n_marked),
+                        fontsize=8,
+                        color=plotting.INK,
+                        va="top",
+                    )
                     n_marked += 1
-        ax.axhline(result.facts["adding_baseline_mse"], color=plotting.COLORS["grey"], ls="--", lw=0.9)
+        ax.axhline(
+            result.facts["adding_baseline_mse"], color=plotting.COLORS["grey"], ls="--", lw=0.9
+        )
         plotting.log_axis(ax)
         ax.set(title=title, xlabel="SGD step")
     axes[1].set_ylim(axes[0].get_ylim())
     axes[0].set_ylabel("training loss (MSE, log scale)")
-    axes[1].annotate("always answer 1: MSE 1/6", (0, result.facts["adding_baseline_mse"]), textcoords="offset points",
-                     xytext=(2, -11), fontsize=8, color=plotting.COLORS["grey"])
+    axes[1].annotate(
+        "always answer 1: MSE 1/6",
+        (0, result.facts["adding_baseline_mse"]),
+        textcoords="offset points",
+        xytext=(2, -11),
+        fontsize=8,
+        color=plotting.COLORS["grey"],
+    )
     axes[1].legend(loc="upper right", ncols=2, fontsize=8)
 
 
@@ -325,9 +435,13 @@ class CliffConfig:
         for name in ("w_range", "b_range"):
             lo, hi = getattr(self, name)
             if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-                raise ValueError(f"CliffConfig.{name} must be (low, high) with low < high, got {(lo, hi)!r}")
+                raise ValueError(
+                    f"CliffConfig.{name} must be (low, high) with low < high, got {(lo, hi)!r}"
+                )
         if not 0.0 < self.target < 1.0:
-            raise ValueError(f"CliffConfig.target must lie strictly between 0 and 1, got {self.target!r}")
+            raise ValueError(
+                f"CliffConfig.target must lie strictly between 0 and 1, got {self.target!r}"
+            )
         if self.grid < 2:
             raise ValueError(f"CliffConfig.grid must be at least 2, got {self.grid!r}")
 
@@ -352,8 +466,10 @@ def compute_cliff(config: CliffConfig, rng: np.random.Generator) -> Result:
         "cliff_jump_to_b": float(path[jump + 1, 1]),
         "cliff_jump_from_w": float(path[jump, 0]),
         "cliff_jump_from_b": float(path[jump, 1]),
-        "cliff_median_grad_norm_before_jump": float(np.median(grad_norms[:jump])) if jump > 0 else float(grad_norms[0]),
-        "cliff_zero_grad_steps": int(np.sum(grad_norms[jump + 1:] == 0.0)),
+        "cliff_median_grad_norm_before_jump": float(np.median(grad_norms[:jump]))
+        if jump > 0
+        else float(grad_norms[0]),
+        "cliff_zero_grad_steps": int(np.sum(grad_norms[jump + 1 :] == 0.0)),
         "cliff_steps_after_jump": int(len(grad_norms) - jump - 1),
         "cliff_final_loss": float(final_loss),
         "cliff_start_w": float(config.start[0]),
@@ -373,7 +489,8 @@ def compute_cliff(config: CliffConfig, rng: np.random.Generator) -> Result:
         # x -> w sigma(x) + b has two stable fixed points only for b in a band around -w/2: the line x - b must
         # cut the sigmoid three times, between its tangents at the two points where w sigma'(x) = 1.
         w_start = config.start[0]
-        s_high = (1 + math.sqrt(1 - 4 / w_start)) / 2  # sigma(x) at the upper tangent point; the lower is 1 - s_high
+        # sigma(x) at the upper tangent point; the lower is 1 - s_high
+        s_high = (1 + math.sqrt(1 - 4 / w_start)) / 2
         x_high = math.log(s_high / (1 - s_high))
         facts["cliff_bistable_w"] = float(w_start)
         facts["cliff_bistable_b_low"] = x_high - w_start * s_high
@@ -386,8 +503,15 @@ def compute_cliff(config: CliffConfig, rng: np.random.Generator) -> Result:
         states.append(w_end * sigmoid(states[-1]) + b_end)
     facts["cliff_stranded_min_abs_state"] = float(np.min(np.abs(states[1:])))
     facts["float64_smallest_log"] = float(np.log(np.finfo(np.float64).smallest_subnormal))
-    data = {"w": w, "b": b, "loss": loss, "path": path, "grad_norms": grad_norms,
-            "x0": config.x0, "jump": jump}
+    data = {
+        "w": w,
+        "b": b,
+        "loss": loss,
+        "path": path,
+        "grad_norms": grad_norms,
+        "x0": config.x0,
+        "jump": jump,
+    }
     return Result(data=data, facts=facts)
 
 
@@ -395,59 +519,130 @@ def plot_cliff(result: Result, axes) -> None:
     ax, ax_norm = axes
     w, b, loss = (np.asarray(result.data[k]) for k in ("w", "b", "loss"))
     path, jump = np.asarray(result.data["path"]), int(result.data["jump"])
-    image = ax.imshow(loss, origin="lower", extent=(w[0], w[-1], b[0], b[-1]), aspect="auto",
-                      cmap="viridis", interpolation="nearest")
+    image = ax.imshow(
+        loss,
+        origin="lower",
+        extent=(w[0], w[-1], b[0], b[-1]),
+        aspect="auto",
+        cmap="viridis",
+        interpolation="nearest",
+    )
     cbar = ax.figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
     cbar.set_label("loss $(\\sigma(x_{50}) - 0.7)^2$", fontsize=9)
     if result.data["x0"] == 0:
-        ww = np.linspace(4.0, w[-1], 50)  # the wall exists where x = 0 is an unstable fixed point: w > 4
+        # the wall exists where x = 0 is an unstable fixed point: w > 4
+        ww = np.linspace(4.0, w[-1], 50)
         ax.plot(ww, -ww / 2, color="white", ls="--", lw=1.0, label="wall $b = -w/2$")
     before = path[: jump + 1]
-    ax.plot(before[:, 0], before[:, 1], color=plotting.COLORS["orange"], lw=1.6, label="gradient descent")
-    ax.scatter(*path[0], color=plotting.COLORS["orange"], s=28, zorder=4, edgecolors="white", linewidths=0.8)
+    ax.plot(
+        before[:, 0],
+        before[:, 1],
+        color=plotting.COLORS["orange"],
+        lw=1.6,
+        label="gradient descent",
+    )
+    ax.scatter(
+        *path[0],
+        color=plotting.COLORS["orange"],
+        s=28,
+        zorder=4,
+        edgecolors="white",
+        linewidths=0.8,
+    )
     ax.scatter(*path[jump], color="white", marker="o", s=22, zorder=4)
     # The jump leaves the picture: draw it as an arrow towards where it lands, stopped at the frame.
     (w0, b0), (w1, b1) = path[jump], path[jump + 1]
     d = np.array([w1 - w0, b1 - b0])
     limits = [(w[0], w[-1]), (b[0], b[-1])]
-    t_exit = min(((hi if di > 0 else lo) - p) / di for p, di, (lo, hi) in zip((w0, b0), d, limits) if di != 0)
+    t_exit = min(
+        ((hi if di > 0 else lo) - p) / di for p, di, (lo, hi) in zip((w0, b0), d, limits) if di != 0
+    )
     t_draw = min(1.0, 0.97 * t_exit)
-    ax.annotate("", xy=(w0 + t_draw * d[0], b0 + t_draw * d[1]), xytext=(w0, b0),
-                arrowprops={"arrowstyle": "-|>", "color": "white", "lw": 1.4})
-    ax.text(0.03, 0.62, f"step {jump}: thrown to\n(w, b) ≈ ({w1:,.0f}, {b1:,.0f})", transform=ax.transAxes,
-            fontsize=8, color="white")
-    ax.set(xlim=(w[0], w[-1]), ylim=(b[0], b[-1]), xlabel="recurrent weight $w$", ylabel="bias $b$",
-           title="Loss surface of $x_t = w\\,\\sigma(x_{t-1}) + b$")
+    ax.annotate(
+        "",
+        xy=(w0 + t_draw * d[0], b0 + t_draw * d[1]),
+        xytext=(w0, b0),
+        arrowprops={"arrowstyle": "-|>", "color": "white", "lw": 1.4},
+    )
+    ax.text(
+        0.03,
+        0.62,
+        f"step {jump}: thrown to\n(w, b) ≈ ({w1:,.0f}, {b1:,.0f})",
+        transform=ax.transAxes,
+        fontsize=8,
+        color="white",
+    )
+    ax.set(
+        xlim=(w[0], w[-1]),
+        ylim=(b[0], b[-1]),
+        xlabel="recurrent weight $w$",
+        ylabel="bias $b$",
+        title="Loss surface of $x_t = w\\,\\sigma(x_{t-1}) + b$",
+    )
     ax.grid(False)
-    ax.legend(loc="lower left", fontsize=8, frameon=True, facecolor=plotting.CARD, framealpha=0.85, edgecolor="none")
+    ax.legend(
+        loc="lower left",
+        fontsize=8,
+        frameon=True,
+        facecolor=plotting.CARD,
+        framealpha=0.85,
+        edgecolor="none",
+    )
 
     norms = np.asarray(result.data["grad_norms"])
     steps = np.arange(len(norms))
     ax_norm.plot(steps[: jump + 1], norms[: jump + 1], color=plotting.COLORS["orange"], lw=1.2)
     ax_norm.scatter([jump], [norms[jump]], color=plotting.COLORS["orange"], s=22, zorder=3)
-    ax_norm.annotate(f"step {jump}: {norms[jump]:,.0f}", (jump, norms[jump]), textcoords="offset points",
-                     xytext=(-92, -4), fontsize=8)
+    ax_norm.annotate(
+        f"step {jump}: {norms[jump]:,.0f}",
+        (jump, norms[jump]),
+        textcoords="offset points",
+        xytext=(-92, -4),
+        fontsize=8,
+    )
     plotting.log_axis(ax_norm)
-    after = norms[jump + 1:]
+    after = norms[jump + 1 :]
     if len(after):
         ax_norm.axvspan(jump + 1, len(norms) - 1, color=plotting.GRID, alpha=0.6, lw=0)
         zero = bool(np.all(after == 0))
-        ax_norm.text(jump + 4, np.sqrt(norms[: jump + 1].min() * norms[jump]),
-                     "after the jump:\ngradient " + ("exactly 0" if zero else "tiny") + ",\nrun stranded",
-                     fontsize=8, color=plotting.INK, rotation=90, va="center")
-    ax_norm.set(xlabel="gradient-descent step", ylabel="gradient norm (log scale)", title="Gradient norm on the path")
+        ax_norm.text(
+            jump + 4,
+            np.sqrt(norms[: jump + 1].min() * norms[jump]),
+            "after the jump:\ngradient " + ("exactly 0" if zero else "tiny") + ",\nrun stranded",
+            fontsize=8,
+            color=plotting.INK,
+            rotation=90,
+            va="center",
+        )
+    ax_norm.set(
+        xlabel="gradient-descent step",
+        ylabel="gradient norm (log scale)",
+        title="Gradient norm on the path",
+    )
 
 
 #: What docs/04-consequences.md says in words about the published results.
 MEMORY_CLAIMS = (
-    Claim("short gaps are learned, and from some gap on every network is at chance",
-          lambda f: f["longest_gap_all_solved"] >= f["shortest_gap"] and f["gap_from_which_all_at_chance"] > 0),
-    Claim("the networks that learned the shortest gap raised their Jacobian norm in training",
-          lambda f: f["jacobian_norm_shortest_gap"] > f["jacobian_norm_init_shortest_gap"]),
+    Claim(
+        "short gaps are learned, and from some gap on every network is at chance",
+        lambda f: (
+            f["longest_gap_all_solved"] >= f["shortest_gap"]
+            and f["gap_from_which_all_at_chance"] > 0
+        ),
+    ),
+    Claim(
+        "the networks that learned the shortest gap raised their Jacobian norm in training",
+        lambda f: f["jacobian_norm_shortest_gap"] > f["jacobian_norm_init_shortest_gap"],
+    ),
 )
 UNSTABLE_CLAIMS = (
-    Claim("with clipping every run drifts down towards the baseline",
-          lambda f: f["unstable_clipped_final_over_start_max"] < 0.5 and f["unstable_clipped_nonfinite"] == 0),
+    Claim(
+        "with clipping every run drifts down towards the baseline",
+        lambda f: (
+            f["unstable_clipped_final_over_start_max"] < 0.5
+            and f["unstable_clipped_nonfinite"] == 0
+        ),
+    ),
     Claim("without clipping some runs turn into NaN", lambda f: f["unstable_seeds_nonfinite"] >= 1),
 )
 
@@ -459,8 +654,16 @@ FIGURES = [
         claims=MEMORY_CLAIMS,
         plot=plot_memory_vs_gap,
         config=MemoryConfig(),
-        fast=MemoryConfig(gaps=(2, 60), seeds=2, hidden=16, steps=150, batch=32, lr=1e-2, test_size=256,
-                          jacobian_size=8),
+        fast=MemoryConfig(
+            gaps=(2, 60),
+            seeds=2,
+            hidden=16,
+            steps=150,
+            batch=32,
+            lr=1e-2,
+            test_size=256,
+            jacobian_size=8,
+        ),
         expected_s=30.0,
         expected_fast_s=2.0,
         panels=(1, 2),

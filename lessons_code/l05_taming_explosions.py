@@ -36,8 +36,12 @@ import torch
 # --8<-- [start:clip]
 def check_threshold(value, name):
     """A clipping threshold must be a finite number above zero; anything else is a bug, not a setting."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
@@ -59,7 +63,7 @@ def clip_by_value(g, clip_value):
 def cosine(a, b):
     """Cosine of the angle between two vectors: 1 means the same direction."""
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
-# --8<-- [end:clip]
+    # --8<-- [end:clip]
 
 
 # --8<-- [start:tbptt]
@@ -72,17 +76,23 @@ def tbptt_step(rnn, readout, optimiser, x, targets, k):
     n_targets = (targets != -100).sum()
     h, total = None, 0.0
     for start in range(0, x.shape[1], k):
-        out, h = rnn(x[:, start:start + k], h)
+        out, h = rnn(x[:, start : start + k], h)
         logits = readout(out)
-        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets[:, start:start + k].flatten(),
-                                                 ignore_index=-100, reduction="sum") / n_targets
+        loss = (
+            torch.nn.functional.cross_entropy(
+                logits.flatten(0, 1),
+                targets[:, start : start + k].flatten(),
+                ignore_index=-100,
+                reduction="sum",
+            )
+            / n_targets
+        )
         loss.backward()  # gradients of all chunks add up in .grad
         h = h.detach()  # keep the state, cut the gradient
         total += loss.item()
     optimiser.step()
     return total
-
-# --8<-- [end:tbptt]
+    # --8<-- [end:tbptt]
 
 
 # --8<-- [start:penalty]
@@ -109,9 +119,11 @@ def loss_and_penalty(model, x, y):
     states = hidden_states(model.core, x)  # h_1..h_T as nodes of the graph, (1, batch, hidden) each
     loss = torch.nn.functional.mse_loss(model.head(states[-1][-1]).squeeze(-1), y)
     state_grads = torch.autograd.grad(loss, states, retain_graph=True)  # dE/dh_t for every t
-    penalty = pascanu_penalty(model.core.weight_hh_l0, [h[-1] for h in states], [v[-1].detach() for v in state_grads])
+    penalty = pascanu_penalty(
+        model.core.weight_hh_l0, [h[-1] for h in states], [v[-1].detach() for v in state_grads]
+    )
     return loss, penalty
-# --8<-- [end:penalty]
+    # --8<-- [end:penalty]
 
 
 # ---------------------------------------------------------------- figure l05_clip_geometry
@@ -126,10 +138,17 @@ class GeometryConfig:
         check_threshold(self.threshold, "GeometryConfig.threshold")
         validation.positive_ints(self, "n_angles")
         validation.non_empty(self, "sweep_norms")
-        if not all(math.isfinite(v) for v in self.example) or math.hypot(*self.example) <= self.threshold:
-            raise ValueError(f"GeometryConfig.example must be finite and longer than threshold, got {self.example!r}")
+        if (
+            not all(math.isfinite(v) for v in self.example)
+            or math.hypot(*self.example) <= self.threshold
+        ):
+            raise ValueError(
+                f"GeometryConfig.example must be finite and longer than threshold, got {self.example!r}"
+            )
         if any(not (math.isfinite(r) and r > 0) for r in self.sweep_norms):
-            raise ValueError(f"GeometryConfig.sweep_norms must be finite and > 0, got {self.sweep_norms!r}")
+            raise ValueError(
+                f"GeometryConfig.sweep_norms must be finite and > 0, got {self.sweep_norms!r}"
+            )
 
 
 def compute_clip_geometry(config: GeometryConfig, rng: np.random.Generator) -> Result:
@@ -140,7 +159,10 @@ def compute_clip_geometry(config: GeometryConfig, rng: np.random.Generator) -> R
     sweep_value, sweep_norm = {}, {}
     for r in config.sweep_norms:
         vectors = r * directions
-        clipped_v, clipped_n = clip_by_value(vectors, config.threshold), clip_by_norm(vectors, config.threshold)
+        clipped_v, clipped_n = (
+            clip_by_value(vectors, config.threshold),
+            clip_by_norm(vectors, config.threshold),
+        )
         sweep_value[f"{r:g}"] = np.array([cosine(a, c) for a, c in zip(vectors, clipped_v)])
         sweep_norm[f"{r:g}"] = np.array([cosine(a, c) for a, c in zip(vectors, clipped_n)])
     facts = {
@@ -156,8 +178,15 @@ def compute_clip_geometry(config: GeometryConfig, rng: np.random.Generator) -> R
         "norm_clip_min_cosine_sweep": float(min(v.min() for v in sweep_norm.values())),
         "clip_threshold": config.threshold,
     }
-    data = {"example": g, "by_norm": by_norm, "by_value": by_value, "threshold": config.threshold,
-            "angles": angles, "value_cosine": sweep_value, "norm_cosine": sweep_norm}
+    data = {
+        "example": g,
+        "by_norm": by_norm,
+        "by_value": by_value,
+        "threshold": config.threshold,
+        "angles": angles,
+        "value_cosine": sweep_value,
+        "norm_cosine": sweep_norm,
+    }
     return Result(data=data, facts=facts)
 
 
@@ -166,17 +195,58 @@ def plot_clip_geometry(result: Result, axes) -> None:
     c = result.data["threshold"]
     g, by_norm, by_value = (np.asarray(result.data[k]) for k in ("example", "by_norm", "by_value"))
     theta = np.linspace(0, 2 * np.pi, 200)
-    grey, blue, orange, ink = plotting.COLORS["grey"], plotting.COLORS["blue"], plotting.COLORS["orange"], plotting.INK
-    ax.plot(c * np.cos(theta), c * np.sin(theta), color=blue, lw=1.0, ls="--", label=f"norm $\\leq {c:g}$")
-    ax.plot([-c, c, c, -c, -c], [-c, -c, c, c, -c], color=orange, lw=1.0, ls=":", label=f"each entry in $[-{c:g}, {c:g}]$")
-    for vec, color, text in ((g, ink, "gradient $g$"), (by_norm, blue, "norm-clipped"), (by_value, orange, "value-clipped")):
-        ax.annotate("", xy=vec, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.8})
-    ax.annotate(f"gradient $g = ({g[0]:g}, {g[1]:g})$", g, textcoords="offset points", xytext=(-70, 8), fontsize=9)
-    ax.annotate("norm-clipped:\nsame direction", by_norm, textcoords="offset points", xytext=(4, -30), fontsize=8, color=blue)
-    ax.annotate("value-clipped:\nturned", by_value, textcoords="offset points", xytext=(-20, 10), fontsize=8, color=orange)
+    blue, orange, ink = plotting.COLORS["blue"], plotting.COLORS["orange"], plotting.INK
+    ax.plot(
+        c * np.cos(theta),
+        c * np.sin(theta),
+        color=blue,
+        lw=1.0,
+        ls="--",
+        label=f"norm $\\leq {c:g}$",
+    )
+    ax.plot(
+        [-c, c, c, -c, -c],
+        [-c, -c, c, c, -c],
+        color=orange,
+        lw=1.0,
+        ls=":",
+        label=f"each entry in $[-{c:g}, {c:g}]$",
+    )
+    for vec, color in ((g, ink), (by_norm, blue), (by_value, orange)):
+        ax.annotate(
+            "", xy=vec, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.8}
+        )
+    ax.annotate(
+        f"gradient $g = ({g[0]:g}, {g[1]:g})$",
+        g,
+        textcoords="offset points",
+        xytext=(-70, 8),
+        fontsize=9,
+    )
+    ax.annotate(
+        "norm-clipped:\nsame direction",
+        by_norm,
+        textcoords="offset points",
+        xytext=(4, -30),
+        fontsize=8,
+        color=blue,
+    )
+    ax.annotate(
+        "value-clipped:\nturned",
+        by_value,
+        textcoords="offset points",
+        xytext=(-20, 10),
+        fontsize=8,
+        color=orange,
+    )
     ax.set_aspect("equal")
-    ax.set(xlim=(-1.3, g[0] + 0.5), ylim=(-1.3, max(2.0, g[1] + 1.0)), xlabel="$g_1$", ylabel="$g_2$",
-           title="Clipping one gradient")
+    ax.set(
+        xlim=(-1.3, g[0] + 0.5),
+        ylim=(-1.3, max(2.0, g[1] + 1.0)),
+        xlabel="$g_1$",
+        ylabel="$g_2$",
+        title="Clipping one gradient",
+    )
     ax.legend(loc="lower right", fontsize=8)
 
     angles = np.asarray(result.data["angles"])
@@ -184,8 +254,12 @@ def plot_clip_geometry(result: Result, axes) -> None:
     for (r, cos_v), color in zip(curves.items(), plotting.sequential(len(curves), "plasma")):
         ax_sweep.plot(angles, cos_v, color=color, label=f"value clipping, $\\|g\\| = {r}$")
     ax_sweep.axhline(1.0, color=blue, lw=2.2, label="norm clipping, any $\\|g\\|$")
-    ax_sweep.set(xlabel="direction of $g$ (degrees from the $g_1$ axis)", ylabel="cosine(clipped, original)",
-                 title="How far value clipping turns $g$", xticks=[0, 15, 30, 45, 60, 75, 90])
+    ax_sweep.set(
+        xlabel="direction of $g$ (degrees from the $g_1$ axis)",
+        ylabel="cosine(clipped, original)",
+        title="How far value clipping turns $g$",
+        xticks=[0, 15, 30, 45, 60, 75, 90],
+    )
     ax_sweep.legend(loc="lower center", fontsize=8)
 
 
@@ -210,11 +284,15 @@ class ClipCliffConfig:
         if any(not (math.isfinite(lr) and lr > 0) for lr in self.lrs):
             raise ValueError(f"ClipCliffConfig.lrs must be finite and > 0, got {self.lrs!r}")
         if self.headline_lr not in self.lrs:
-            raise ValueError(f"ClipCliffConfig.headline_lr must be one of lrs, got {self.headline_lr!r}")
+            raise ValueError(
+                f"ClipCliffConfig.headline_lr must be one of lrs, got {self.headline_lr!r}"
+            )
         for name in ("w_range", "b_range"):
             lo, hi = getattr(self, name)
             if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-                raise ValueError(f"ClipCliffConfig.{name} must be (low, high) with low < high, got {(lo, hi)!r}")
+                raise ValueError(
+                    f"ClipCliffConfig.{name} must be (low, high) with low < high, got {(lo, hi)!r}"
+                )
 
 
 def compute_clip_cliff(config: ClipCliffConfig, rng: np.random.Generator) -> Result:
@@ -226,7 +304,10 @@ def compute_clip_cliff(config: ClipCliffConfig, rng: np.random.Generator) -> Res
     LR = lrs[:, None]
     outcome = {}
     with np.errstate(over="ignore", invalid="ignore"):
-        for arm, clip in (("unclipped", None), ("clipped", lambda g: clip_by_norm(g, config.max_norm))):
+        for arm, clip in (
+            ("unclipped", None),
+            ("clipped", lambda g: clip_by_norm(g, config.max_norm)),
+        ):
             path, _ = cliff_descent(W0, B0, LR, config.n_steps, clip, steps=config.steps)
             loss, _, _ = cliff_loss_and_grad(path[-1, ..., 0], path[-1, ..., 1], steps=config.steps)
             outcome[arm] = {"success": loss < config.success_loss}
@@ -247,17 +328,28 @@ def compute_clip_cliff(config: ClipCliffConfig, rng: np.random.Generator) -> Res
         "cliff_max_norm": config.max_norm,
         "cliff_n_steps": config.n_steps,
         "cliff_success_loss": config.success_loss,
-        "cliff_only_clipped_succeeds": int(np.sum(outcome["clipped"]["success"][head] & ~outcome["unclipped"]["success"][head])),
-        "cliff_only_unclipped_succeeds": int(np.sum(~outcome["clipped"]["success"][head] & outcome["unclipped"]["success"][head])),
+        "cliff_only_clipped_succeeds": int(
+            np.sum(outcome["clipped"]["success"][head] & ~outcome["unclipped"]["success"][head])
+        ),
+        "cliff_only_unclipped_succeeds": int(
+            np.sum(~outcome["clipped"]["success"][head] & outcome["unclipped"]["success"][head])
+        ),
     }
     for i, lr in enumerate(lrs):
         facts[f"cliff_success_clipped_lr_{lr:g}"] = float(rate["clipped"][i])
         facts[f"cliff_success_unclipped_lr_{lr:g}"] = float(rate["unclipped"][i])
-    data = {"lrs": lrs, "rate_clipped": rate["clipped"], "rate_unclipped": rate["unclipped"],
-            "w0": w0, "b0": b0, "headline_lr": config.headline_lr,
-            "success_clipped": outcome["clipped"]["success"][head],
-            "success_unclipped": outcome["unclipped"]["success"][head],
-            "w_range": config.w_range, "b_range": config.b_range}
+    data = {
+        "lrs": lrs,
+        "rate_clipped": rate["clipped"],
+        "rate_unclipped": rate["unclipped"],
+        "w0": w0,
+        "b0": b0,
+        "headline_lr": config.headline_lr,
+        "success_clipped": outcome["clipped"]["success"][head],
+        "success_unclipped": outcome["unclipped"]["success"][head],
+        "w_range": config.w_range,
+        "b_range": config.b_range,
+    }
     return Result(data=data, facts=facts)
 
 
@@ -272,21 +364,42 @@ def plot_clip_cliff(result: Result, axes) -> None:
     ax_rate.minorticks_off()
     ax_rate.axvline(result.data["headline_lr"], color=grey, lw=0.8, ls=":")
     n = len(result.data["w0"])
-    ax_rate.set(ylim=(-0.03, 1.05), xlabel="learning rate", ylabel=f"fraction of {n} starts that succeed",
-                title="Success rate on the cliff")
+    ax_rate.set(
+        ylim=(-0.03, 1.05),
+        xlabel="learning rate",
+        ylabel=f"fraction of {n} starts that succeed",
+        title="Success rate on the cliff",
+    )
     ax_rate.legend(loc="lower left")
 
     w0, b0 = np.asarray(result.data["w0"]), np.asarray(result.data["b0"])
-    ok_c, ok_u = np.asarray(result.data["success_clipped"], bool), np.asarray(result.data["success_unclipped"], bool)
-    groups = ((ok_c & ok_u, "both succeed", plotting.COLORS["green"], "o"),
-              (ok_c & ~ok_u, "only clipped succeeds", blue, "^"),
-              (~ok_c & ok_u, "only unclipped succeeds", orange, "v"),
-              (~ok_c & ~ok_u, "both fail", grey, "x"))
+    ok_c, ok_u = (
+        np.asarray(result.data["success_clipped"], bool),
+        np.asarray(result.data["success_unclipped"], bool),
+    )
+    groups = (
+        (ok_c & ok_u, "both succeed", plotting.COLORS["green"], "o"),
+        (ok_c & ~ok_u, "only clipped succeeds", blue, "^"),
+        (~ok_c & ok_u, "only unclipped succeeds", orange, "v"),
+        (~ok_c & ~ok_u, "both fail", grey, "x"),
+    )
     for mask, label, color, marker in groups:
-        ax_map.scatter(w0[mask], b0[mask], s=16, color=color, marker=marker, label=f"{label} ({mask.sum()})", lw=1.0)
+        ax_map.scatter(
+            w0[mask],
+            b0[mask],
+            s=16,
+            color=color,
+            marker=marker,
+            label=f"{label} ({mask.sum()})",
+            lw=1.0,
+        )
     ww = np.linspace(*result.data["w_range"], 20)
     ax_map.plot(ww, -ww / 2, color=plotting.INK, ls="--", lw=1.0, label="wall $b = -w/2$")
-    ax_map.set(xlabel="start $w$", ylabel="start $b$", title=f"Each start, learning rate {result.data['headline_lr']:g}")
+    ax_map.set(
+        xlabel="start $w$",
+        ylabel="start $b$",
+        title=f"Each start, learning rate {result.data['headline_lr']:g}",
+    )
     ax_map.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize=8, ncols=2)
 
 
@@ -306,17 +419,25 @@ class TruncationConfig:
     solved_error: float = 0.05  # a network with test error below this has solved the task
 
     def __post_init__(self) -> None:
-        validation.positive_ints(self, "seeds", "length", "n_symbols", "hidden", "batch", "steps", "test_size")
+        validation.positive_ints(
+            self, "seeds", "length", "n_symbols", "hidden", "batch", "steps", "test_size"
+        )
         validation.positive_floats(self, "lr", "solved_error")
         for name in ("delays", "ks"):
             values = getattr(self, name)
             validation.non_empty(self, name)
             if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
-                raise ValueError(f"TruncationConfig.{name} must be positive integers, got {values!r}")
+                raise ValueError(
+                    f"TruncationConfig.{name} must be positive integers, got {values!r}"
+                )
         if max(self.ks) > self.length or max(self.delays) >= self.length:
-            raise ValueError(f"TruncationConfig.ks must be <= length and delays < length, got {self.ks!r}, {self.delays!r}")
+            raise ValueError(
+                f"TruncationConfig.ks must be <= length and delays < length, got {self.ks!r}, {self.delays!r}"
+            )
         if self.n_symbols < 2:
-            raise ValueError(f"TruncationConfig.n_symbols must be at least 2, got {self.n_symbols!r}")
+            raise ValueError(
+                f"TruncationConfig.n_symbols must be at least 2, got {self.n_symbols!r}"
+            )
 
 
 def compute_truncation(config: TruncationConfig, rng: np.random.Generator) -> Result:
@@ -325,30 +446,46 @@ def compute_truncation(config: TruncationConfig, rng: np.random.Generator) -> Re
     delay_of = torch.tensor(np.repeat(delays, len(ks) * S))
     k_of = torch.tensor(np.tile(np.repeat(ks, S), len(delays)))
     G = len(delay_of)
-    model = StackedRNN([tanh_rnn(config.n_symbols, config.hidden) for _ in range(G)], outputs=config.n_symbols)
+    model = StackedRNN(
+        [tanh_rnn(config.n_symbols, config.hidden) for _ in range(G)], outputs=config.n_symbols
+    )
 
     def batch(n):  # one set of streams per delay, shared by every network trained on that delay
-        x, targets = zip(*(delayed_recall(n, config.length, d, config.n_symbols, rng) for d in delays))
+        x, targets = zip(
+            *(delayed_recall(n, config.length, d, config.n_symbols, rng) for d in delays)
+        )
         group = [delays.index(d) for d in delay_of.tolist()]
         return torch.stack([x[i] for i in group]), torch.stack([targets[i] for i in group])
 
     def loss_per_model(model, x, targets):  # mean cross-entropy over each network's own targets
         logits = model(x, every_step=True, truncate_every=k_of)
-        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 2), targets.flatten(), ignore_index=-100,
-                                                 reduction="none").view(G, -1)
+        loss = torch.nn.functional.cross_entropy(
+            logits.flatten(0, 2), targets.flatten(), ignore_index=-100, reduction="none"
+        ).view(G, -1)
         return loss.sum(1) / (targets != -100).reshape(G, -1).sum(1)
 
-    train(model, lambda: batch(config.batch), loss_per_model, torch.optim.Adam(model.parameters(), lr=config.lr),
-          config.steps, per_model=True)
+    train(
+        model,
+        lambda: batch(config.batch),
+        loss_per_model,
+        torch.optim.Adam(model.parameters(), lr=config.lr),
+        config.steps,
+        per_model=True,
+    )
     x, targets = batch(config.test_size)
     with torch.no_grad():
-        wrong = (model(x, every_step=True).argmax(-1) != targets) & (targets != -100)  # no truncation at test
+        # no truncation at test
+        wrong = (model(x, every_step=True).argmax(-1) != targets) & (targets != -100)
         error = (wrong.sum((1, 2)).double() / (targets != -100).sum((1, 2))).numpy()
     error = error.reshape(len(delays), len(ks), S)
     solved = error < config.solved_error
     chance = 1.0 - 1.0 / config.n_symbols
-    facts: dict[str, float | int] = {"truncation_chance_error": chance, "truncation_length": config.length,
-                                     "truncation_seeds": S, "truncation_solved_error": config.solved_error}
+    facts: dict[str, float | int] = {
+        "truncation_chance_error": chance,
+        "truncation_length": config.length,
+        "truncation_seeds": S,
+        "truncation_solved_error": config.solved_error,
+    }
     ks_arr = np.array(ks)
     for i, d in enumerate(delays):
         for j, k in enumerate(ks):
@@ -358,8 +495,12 @@ def compute_truncation(config: TruncationConfig, rng: np.random.Generator) -> Re
     for tag, i in (("short", 0), ("long", len(delays) - 1)):
         d = delays[i]
         facts[f"truncation_delay_{tag}"] = d
-        groups = {"k1": ks_arr == 1, "below": (ks_arr >= 2) & (ks_arr < d), "at": ks_arr == d,
-                  "above": ks_arr >= d + 2}
+        groups = {
+            "k1": ks_arr == 1,
+            "below": (ks_arr >= 2) & (ks_arr < d),
+            "at": ks_arr == d,
+            "above": ks_arr >= d + 2,
+        }
         for name, mask in groups.items():
             if mask.any():
                 facts[f"truncation_{tag}_solved_{name}"] = int(solved[i, mask].sum())
@@ -375,20 +516,40 @@ def compute_truncation(config: TruncationConfig, rng: np.random.Generator) -> Re
 def plot_truncation(result: Result, ax) -> None:
     ks = np.asarray(result.data["ks"])
     error = np.asarray(result.data["error"])  # (delays, ks, seeds)
-    offsets = np.array([0.97, 1.03])  # nudge the two delays apart so their points do not hide each other
+    # nudge the two delays apart so their points do not hide each other
+    offsets = np.array([0.97, 1.03])
     for i, ((d, err), color) in enumerate(zip(zip(result.data["delays"], error), plotting.CYCLE)):
         x = ks * offsets[i % 2]
         for s in range(err.shape[1]):
             ax.scatter(x, err[:, s], s=12, color=color, alpha=0.55, zorder=3)
-        ax.plot(x, err.mean(1), color=color, lw=1.4, label=f"delay $d = {d}$ (mean; dots: each network)")
+        ax.plot(
+            x, err.mean(1), color=color, lw=1.4, label=f"delay $d = {d}$ (mean; dots: each network)"
+        )
         ax.axvline(d, color=color, ls=":", lw=1.0)
-        ax.annotate(f"$k = d = {d}$", (d, 0.56), textcoords="offset points", xytext=(3, 0), fontsize=8, color=color)
-    ax.axhline(result.data["chance"], color=plotting.COLORS["grey"], ls="--", lw=1.0, label="chance (guessing)")
+        ax.annotate(
+            f"$k = d = {d}$",
+            (d, 0.56),
+            textcoords="offset points",
+            xytext=(3, 0),
+            fontsize=8,
+            color=color,
+        )
+    ax.axhline(
+        result.data["chance"],
+        color=plotting.COLORS["grey"],
+        ls="--",
+        lw=1.0,
+        label="chance (guessing)",
+    )
     ax.set_xscale("log", base=2)
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.minorticks_off()
-    ax.set(ylim=(-0.02, 0.62), xlabel="truncation length $k$ (steps the gradient may travel back)",
-           ylabel="recall error on test streams", title="Truncated BPTT on delayed recall")
+    ax.set(
+        ylim=(-0.02, 0.62),
+        xlabel="truncation length $k$ (steps the gradient may travel back)",
+        ylabel="recall error on test streams",
+        title="Truncated BPTT on delayed recall",
+    )
     ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.28), fontsize=8)
 
 
@@ -401,13 +562,19 @@ class PenaltyConfig:
     steps: int = 800  # Adam steps, for both runs
     lr: float = 3e-3
     strength: float = 1.0  # weight of the penalty in loss + strength * penalty
-    max_norm: float = 1.0  # both runs clip the gradient norm, as Pascanu et al. do with their penalty
-    init_scale: float = 0.5  # initial spectral norm of W_hh: below 1, so the backward signal vanishes
+    max_norm: float = (
+        1.0  # both runs clip the gradient norm, as Pascanu et al. do with their penalty
+    )
+    init_scale: float = (
+        0.5  # initial spectral norm of W_hh: below 1, so the backward signal vanishes
+    )
     eval_every: int = 50  # steps between measurements of the task loss on held-out sequences
     eval_size: int = 512  # held-out sequences
 
     def __post_init__(self) -> None:
-        validation.positive_ints(self, "hidden", "length", "batch", "steps", "eval_every", "eval_size")
+        validation.positive_ints(
+            self, "hidden", "length", "batch", "steps", "eval_every", "eval_size"
+        )
         validation.positive_floats(self, "lr", "strength", "max_norm", "init_scale")
         if self.length < 2:
             raise ValueError(f"PenaltyConfig.length must be at least 2, got {self.length!r}")
@@ -425,11 +592,15 @@ def penalty_start(config: PenaltyConfig, rng: np.random.Generator) -> LastStepRe
     model = LastStepRegressor(tanh_rnn(1, config.hidden)).double()
     W = rng.standard_normal((config.hidden, config.hidden))
     with torch.no_grad():
-        model.core.weight_hh_l0.copy_(torch.from_numpy(W * (config.init_scale / np.linalg.norm(W, 2))))
+        model.core.weight_hh_l0.copy_(
+            torch.from_numpy(W * (config.init_scale / np.linalg.norm(W, 2)))
+        )
         model.core.weight_ih_l0.copy_(torch.from_numpy(rng.standard_normal((config.hidden, 1))))
         model.core.bias_ih_l0.zero_()
         model.core.bias_hh_l0.zero_()
-        model.head.weight.copy_(torch.from_numpy(rng.standard_normal((1, config.hidden)) / math.sqrt(config.hidden)))
+        model.head.weight.copy_(
+            torch.from_numpy(rng.standard_normal((1, config.hidden)) / math.sqrt(config.hidden))
+        )
         model.head.bias.zero_()
     return model
 
@@ -441,7 +612,9 @@ def backward_profile(model, x, y):
     grads = torch.autograd.grad(loss, states, retain_graph=True)
     norms = torch.stack([v[-1].norm(dim=-1) for v in grads], 1)  # (batch, T)
     profile = torch.exp(torch.log(norms / norms[:, -1:]).mean(0))
-    penalty = pascanu_penalty(model.core.weight_hh_l0, [h[-1] for h in states], [v[-1].detach() for v in grads])
+    penalty = pascanu_penalty(
+        model.core.weight_hh_l0, [h[-1] for h in states], [v[-1].detach() for v in grads]
+    )
     return profile.detach().numpy(), float(penalty.detach()), float(loss.detach())
 
 
@@ -461,29 +634,51 @@ def compute_penalty(config: PenaltyConfig, rng: np.random.Generator) -> Result:
             loss, penalty = loss_and_penalty(model, x, y)
             return loss + strength * penalty
 
-        log = train(model, lambda: mean_task(config.batch, config.length, data), objective,
-                    torch.optim.Adam(model.parameters(), lr=config.lr), config.steps, max_norm=config.max_norm,
-                    evaluate=lambda m: torch.nn.functional.mse_loss(m(x_eval), y_eval).item(),
-                    eval_every=config.eval_every)
+        log = train(
+            model,
+            lambda data=data: mean_task(config.batch, config.length, data),
+            objective,
+            torch.optim.Adam(model.parameters(), lr=config.lr),
+            config.steps,
+            max_norm=config.max_norm,
+            evaluate=lambda m: torch.nn.functional.mse_loss(m(x_eval), y_eval).item(),
+            eval_every=config.eval_every,
+        )
         runs[name] = backward_profile(model, x_eval, y_eval)
         curves[name] = np.array(log.evals)
-    facts = {"penalty_initial": runs["initial"][1], "penalty_after_loss_only": runs["loss only"][1],
-             "penalty_after_with_penalty": runs["loss + penalty"][1], "penalty_length": config.length,
-             "penalty_steps": config.steps, "penalty_init_scale": config.init_scale,
-             "penalty_max_norm": config.max_norm, "penalty_strength": config.strength,
-             "penalty_baseline_mse": baseline}
-    for key, tag in (("initial", "initial"), ("loss only", "loss_only"), ("loss + penalty", "with_penalty")):
+    facts = {
+        "penalty_initial": runs["initial"][1],
+        "penalty_after_loss_only": runs["loss only"][1],
+        "penalty_after_with_penalty": runs["loss + penalty"][1],
+        "penalty_length": config.length,
+        "penalty_steps": config.steps,
+        "penalty_init_scale": config.init_scale,
+        "penalty_max_norm": config.max_norm,
+        "penalty_strength": config.strength,
+        "penalty_baseline_mse": baseline,
+    }
+    for key, tag in (
+        ("initial", "initial"),
+        ("loss only", "loss_only"),
+        ("loss + penalty", "with_penalty"),
+    ):
         facts[f"penalty_ratio_first_{tag}"] = float(runs[key][0][0])
         facts[f"penalty_task_loss_{tag}"] = runs[key][2]
         facts[f"penalty_task_loss_{tag}_vs_baseline"] = runs[key][2] / baseline
-    data = {"t": np.arange(1, config.length + 1), "profiles": {k: v[0] for k, v in runs.items()},
-            "curves": {k: {"step": v[:, 0], "loss": v[:, 1]} for k, v in curves.items()}, "baseline": baseline}
+    data = {
+        "t": np.arange(1, config.length + 1),
+        "profiles": {k: v[0] for k, v in runs.items()},
+        "curves": {k: {"step": v[:, 0], "loss": v[:, 1]} for k, v in curves.items()},
+        "baseline": baseline,
+    }
     return Result(data=data, facts=facts)
 
 
-PENALTY_STYLES = {"initial": (plotting.COLORS["grey"], "--", "at initialisation"),
-                  "loss only": (plotting.COLORS["orange"], "-", "trained on the loss only"),
-                  "loss + penalty": (plotting.COLORS["blue"], "-", "trained on loss + penalty")}
+PENALTY_STYLES = {
+    "initial": (plotting.COLORS["grey"], "--", "at initialisation"),
+    "loss only": (plotting.COLORS["orange"], "-", "trained on the loss only"),
+    "loss + penalty": (plotting.COLORS["blue"], "-", "trained on loss + penalty"),
+}
 
 
 def plot_penalty(result: Result, axes) -> None:
@@ -493,28 +688,55 @@ def plot_penalty(result: Result, axes) -> None:
         color, ls, label = PENALTY_STYLES[key]
         ax.plot(t, profile, color=color, ls=ls, label=label)
     plotting.log_axis(ax)
-    ax.set(xlabel="time step $t$", ylabel=r"$\|\partial E/\partial h_t\| \,/\, \|\partial E/\partial h_T\|$ (log scale)",
-           title="Backward signal reaching step $t$")
+    ax.set(
+        xlabel="time step $t$",
+        ylabel=r"$\|\partial E/\partial h_t\| \,/\, \|\partial E/\partial h_T\|$ (log scale)",
+        title="Backward signal reaching step $t$",
+    )
     ax.legend(loc="lower right", fontsize=8)
     for key, curve in result.data["curves"].items():
         color, ls, label = PENALTY_STYLES[key]
         ax_loss.plot(curve["step"], curve["loss"], color=color, ls=ls, label=label)
-    ax_loss.axhline(result.data["baseline"], color=plotting.COLORS["black"], ls="--", lw=1.0,
-                    label="always answer 0: $1/(3T)$")
+    ax_loss.axhline(
+        result.data["baseline"],
+        color=plotting.COLORS["black"],
+        ls="--",
+        lw=1.0,
+        label="always answer 0: $1/(3T)$",
+    )
     plotting.log_axis(ax_loss)
-    ax_loss.set(xlabel="Adam step", ylabel="task loss on held-out sequences (MSE, log scale)",
-                title="Task loss against the baseline")
+    ax_loss.set(
+        xlabel="Adam step",
+        ylabel="task loss on held-out sequences (MSE, log scale)",
+        title="Task loss against the baseline",
+    )
     ax_loss.legend(loc="lower left", fontsize=8)
 
 
 #: What docs/05-taming-explosions.md says in words about the penalty experiment's published results.
 PENALTY_CLAIMS = (
-    Claim("both runs learn the task: they end below half the baseline",
-          lambda f: max(f["penalty_task_loss_loss_only_vs_baseline"], f["penalty_task_loss_with_penalty_vs_baseline"]) < 0.5),
-    Claim("the penalty keeps more of the signal at the first step than the loss alone",
-          lambda f: f["penalty_ratio_first_with_penalty"] > f["penalty_ratio_first_loss_only"] > f["penalty_ratio_first_initial"]),
-    Claim("on this task the penalty left the task loss higher, not lower",
-          lambda f: f["penalty_task_loss_with_penalty"] > f["penalty_task_loss_loss_only"]),
+    Claim(
+        "both runs learn the task: they end below half the baseline",
+        lambda f: (
+            max(
+                f["penalty_task_loss_loss_only_vs_baseline"],
+                f["penalty_task_loss_with_penalty_vs_baseline"],
+            )
+            < 0.5
+        ),
+    ),
+    Claim(
+        "the penalty keeps more of the signal at the first step than the loss alone",
+        lambda f: (
+            f["penalty_ratio_first_with_penalty"]
+            > f["penalty_ratio_first_loss_only"]
+            > f["penalty_ratio_first_initial"]
+        ),
+    ),
+    Claim(
+        "on this task the penalty left the task loss higher, not lower",
+        lambda f: f["penalty_task_loss_with_penalty"] > f["penalty_task_loss_loss_only"],
+    ),
 )
 
 
@@ -559,7 +781,9 @@ FIGURES = [
         compute=compute_truncation,
         plot=plot_truncation,
         config=TruncationConfig(),
-        fast=TruncationConfig(delays=(5,), ks=(1, 2, 5, 12), seeds=2, length=16, hidden=16, steps=150),
+        fast=TruncationConfig(
+            delays=(5,), ks=(1, 2, 5, 12), seeds=2, length=16, hidden=16, steps=150
+        ),
         expected_s=28.0,
         expected_fast_s=1.5,
         size=(6.4, 3.8),

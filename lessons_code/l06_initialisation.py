@@ -28,7 +28,9 @@ from torch import nn
 class EchoStateNetwork:
     """A fixed random reservoir x_t = tanh(W x_{t-1} + w_in u_t); only a linear readout is ever trained."""
 
-    def __init__(self, size: int, spectral_radius: float, input_scale: float, rng: np.random.Generator):
+    def __init__(
+        self, size: int, spectral_radius: float, input_scale: float, rng: np.random.Generator
+    ):
         W = rng.standard_normal((size, size))
         self.W = W * (spectral_radius / np.max(np.abs(np.linalg.eigvals(W))))
         self.w_in = input_scale * rng.uniform(-1.0, 1.0, size)
@@ -47,19 +49,22 @@ def ridge_readout(states: np.ndarray, targets: np.ndarray, ridge: float) -> np.n
     """Least-squares readout weights with an L2 penalty: solve (X^T X + ridge I) W_out = X^T Y."""
     gram = states.T @ states + ridge * np.eye(states.shape[1])
     return np.linalg.solve(gram, states.T @ targets)
-# --8<-- [end:esn]
+    # --8<-- [end:esn]
 
 
 # --8<-- [start:esp]
-def state_distance(esn: EchoStateNetwork, u: np.ndarray, x0: np.ndarray, x0_other: np.ndarray) -> np.ndarray:
+def state_distance(
+    esn: EchoStateNetwork, u: np.ndarray, x0: np.ndarray, x0_other: np.ndarray
+) -> np.ndarray:
     """||x_t - x′_t||: the same reservoir, the same inputs, two different starting states."""
     return np.linalg.norm(esn.run(u, x0) - esn.run(u, x0_other), axis=1)
-# --8<-- [end:esp]
+    # --8<-- [end:esp]
 
 
 # --8<-- [start:memory]
-def recall_r2(esn: EchoStateNetwork, u: np.ndarray, max_delay: int, washout: int, n_train: int,
-              ridge: float) -> np.ndarray:
+def recall_r2(
+    esn: EchoStateNetwork, u: np.ndarray, max_delay: int, washout: int, n_train: int, ridge: float
+) -> np.ndarray:
     """r^2 of a ridge readout trained to output u_{t-d}, on held-out steps, for d = 1..max_delay."""
     states = esn.run(u)
     steps = np.arange(washout + max_delay, len(u))  # steps whose whole input history is known
@@ -68,9 +73,10 @@ def recall_r2(esn: EchoStateNetwork, u: np.ndarray, max_delay: int, washout: int
     train, test = slice(0, n_train), slice(n_train, None)
     W_out = ridge_readout(states[steps][train], targets[train], ridge)
     predicted = states[steps][test] @ W_out
-    return np.array([np.corrcoef(predicted[:, j], targets[test][:, j])[0, 1] ** 2 for j in range(max_delay)])
-
-# --8<-- [end:memory]
+    return np.array(
+        [np.corrcoef(predicted[:, j], targets[test][:, j])[0, 1] ** 2 for j in range(max_delay)]
+    )
+    # --8<-- [end:memory]
 
 
 # ---------------------------------------------------------------- figure l06_ratio_at_init
@@ -81,7 +87,7 @@ def orthogonal_tanh_rnn(inputs: int, hidden: int) -> nn.RNN:
     rnn = tanh_rnn(inputs, hidden)
     init_orthogonal(rnn)
     return rnn
-# --8<-- [end:orthogonal]
+    # --8<-- [end:orthogonal]
 
 
 RATIO_MODELS = {
@@ -116,7 +122,9 @@ class RatioConfig:
             raise ValueError(f"RatioConfig.seq_len must be at least 2, got {self.seq_len!r}")
         unknown = sorted(set(self.models) - set(RATIO_MODELS))
         if unknown:
-            raise ValueError(f"RatioConfig.models has unknown names {unknown}; choose from {list(RATIO_MODELS)}")
+            raise ValueError(
+                f"RatioConfig.models has unknown names {unknown}; choose from {list(RATIO_MODELS)}"
+            )
 
 
 def irnn_active_fraction(rnn: nn.RNN, x: torch.Tensor) -> float:
@@ -131,7 +139,8 @@ def compute_ratio_at_init(config: RatioConfig, rng: np.random.Generator) -> Resu
     readout = torch.from_numpy(rng.standard_normal(config.hidden))
     curves, facts = {}, {}
     for name in config.models:
-        core = RATIO_MODELS[name](1, config.hidden).double()  # float64: the small ratios underflow float32
+        # float64: the small ratios underflow float32
+        core = RATIO_MODELS[name](1, config.hidden).double()
         curves[name] = gradient_ratio_by_lag(core, x, readout)
         facts[f"ratio_{name}"] = float(curves[name][-1])
         if name == "irnn":
@@ -143,7 +152,9 @@ def compute_ratio_at_init(config: RatioConfig, rng: np.random.Generator) -> Resu
             facts["default_whh_sigma_max"] = float(np.linalg.norm(W, 2))
             facts["default_whh_sigma_min"] = float(np.linalg.svd(W, compute_uv=False)[-1])
     if "default_tanh" in curves and "orthogonal_tanh" in curves:
-        facts["orthogonal_gain_decades"] = float(np.log10(curves["orthogonal_tanh"][-1] / curves["default_tanh"][-1]))
+        facts["orthogonal_gain_decades"] = float(
+            np.log10(curves["orthogonal_tanh"][-1] / curves["default_tanh"][-1])
+        )
     facts.update(seq_len=config.seq_len, hidden=config.hidden, batch=config.batch)
     return Result(data={"lag": np.arange(config.seq_len), "curves": curves}, facts=facts)
 
@@ -157,9 +168,13 @@ def plot_ratio_at_init(result: Result, ax) -> None:
         style = "--" if name.startswith("lstm") else "-"
         ax.plot(lag, curve, color=color, ls=style, label=f"{RATIO_LABELS[name]}: {curve[-1]:.2g}")
     plotting.log_axis(ax)
-    ax.set(xlabel="lag $k$ (steps back from the last step $T$)",
-           ylabel=r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$ (log scale)")
-    ax.legend(loc="lower left", title=f"at initialisation; value at $k={lag[-1]}$", title_fontsize=9)
+    ax.set(
+        xlabel="lag $k$ (steps back from the last step $T$)",
+        ylabel=r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$ (log scale)",
+    )
+    ax.legend(
+        loc="lower left", title=f"at initialisation; value at $k={lag[-1]}$", title_fontsize=9
+    )
 
 
 # ---------------------------------------------------------------- figure l06_echo_state
@@ -188,15 +203,23 @@ def compute_echo_state(config: EchoStateConfig, rng: np.random.Generator) -> Res
     reservoir_seed = int(rng.integers(2**32))  # one random reservoir, rescaled to each radius
     distances, facts = {}, {}
     for rho in config.radii:
-        esn = EchoStateNetwork(config.size, rho, config.input_scale, np.random.default_rng(reservoir_seed))
+        esn = EchoStateNetwork(
+            config.size, rho, config.input_scale, np.random.default_rng(reservoir_seed)
+        )
         d = state_distance(esn, u, x0, x0_other)
         distances[f"{rho:g}"] = d
         facts[f"esp_final_distance_rho_{rho:g}"] = float(d[-1])
         facts[f"esp_sigma_max_rho_{rho:g}"] = float(np.linalg.norm(esn.W, 2))
     facts["esp_initial_distance"] = float(np.linalg.norm(x0 - x0_other))
     facts.update(esp_steps=config.steps, reservoir_size=config.size, input_scale=config.input_scale)
-    return Result(data={"step": np.arange(1, config.steps + 1), "distance": distances,
-                        "initial_distance": facts["esp_initial_distance"]}, facts=facts)
+    return Result(
+        data={
+            "step": np.arange(1, config.steps + 1),
+            "distance": distances,
+            "initial_distance": facts["esp_initial_distance"],
+        },
+        facts=facts,
+    )
 
 
 def plot_echo_state(result: Result, ax) -> None:
@@ -204,11 +227,20 @@ def plot_echo_state(result: Result, ax) -> None:
     for (rho, d), color in zip(distances.items(), plotting.sequential(len(distances), "plasma")):
         ax.plot(step, np.maximum(d, ROUNDOFF_FLOOR), color=color, label=rf"$\rho={rho}$")
     ax.axhline(ROUNDOFF_FLOOR, color=plotting.COLORS["grey"], lw=0.8, ls=":")
-    ax.annotate("float64 round-off", (step[-1], ROUNDOFF_FLOOR), textcoords="offset points", xytext=(0, 4),
-                ha="right", fontsize=8, color=plotting.COLORS["grey"])
+    ax.annotate(
+        "float64 round-off",
+        (step[-1], ROUNDOFF_FLOOR),
+        textcoords="offset points",
+        xytext=(0, 4),
+        ha="right",
+        fontsize=8,
+        color=plotting.COLORS["grey"],
+    )
     plotting.log_axis(ax)
-    ax.set(xlabel="step $t$ (same input sequence for both copies)",
-           ylabel=r"$\|x_t - x′_t\|$ (log scale)")
+    ax.set(
+        xlabel="step $t$ (same input sequence for both copies)",
+        ylabel=r"$\|x_t - x′_t\|$ (log scale)",
+    )
     ax.legend(loc="center right", title="spectral radius", title_fontsize=9)
 
 
@@ -217,7 +249,9 @@ def plot_echo_state(result: Result, ax) -> None:
 class MemoryConfig:
     size: int = 100  # reservoir units
     radii: tuple[float, ...] = (0.5, 0.8, 0.95, 1.1, 1.5)  # spectral radii to compare
-    input_scale: float = 0.1  # small inputs keep tanh near its linear range, where memory is longest
+    input_scale: float = (
+        0.1  # small inputs keep tanh near its linear range, where memory is longest
+    )
     max_delay: int = 60  # recall u_{t-d} for d = 1..max_delay
     washout: int = 100  # first steps dropped: they still remember the arbitrary starting state
     n_train: int = 2000  # steps used to fit the readout; the rest are held out for r^2
@@ -231,8 +265,10 @@ class MemoryConfig:
         if any(not (isinstance(r, (int, float)) and r > 0) for r in self.radii):
             raise ValueError(f"MemoryConfig.radii must all be numbers > 0, got {self.radii!r}")
         if self.n_train <= self.size:
-            raise ValueError(f"MemoryConfig.n_train must exceed size (more equations than unknowns), "
-                             f"got {self.n_train!r}")
+            raise ValueError(
+                f"MemoryConfig.n_train must exceed size (more equations than unknowns), "
+                f"got {self.n_train!r}"
+            )
 
 
 def compute_esn_memory(config: MemoryConfig, rng: np.random.Generator) -> Result:
@@ -240,15 +276,24 @@ def compute_esn_memory(config: MemoryConfig, rng: np.random.Generator) -> Result
     reservoir_seed = int(rng.integers(2**32))  # one random reservoir, rescaled to each radius
     r2, facts = {}, {}
     for rho in config.radii:
-        esn = EchoStateNetwork(config.size, rho, config.input_scale, np.random.default_rng(reservoir_seed))
+        esn = EchoStateNetwork(
+            config.size, rho, config.input_scale, np.random.default_rng(reservoir_seed)
+        )
         curve = recall_r2(esn, u, config.max_delay, config.washout, config.n_train, config.ridge)
         r2[f"{rho:g}"] = curve
         facts[f"memory_capacity_rho_{rho:g}"] = float(curve.sum())
-        facts[f"recall_r2_d20_rho_{rho:g}"] = float(curve[19]) if config.max_delay >= 20 else float("nan")
+        facts[f"recall_r2_d20_rho_{rho:g}"] = (
+            float(curve[19]) if config.max_delay >= 20 else float("nan")
+        )
     best = max(config.radii, key=lambda rho: facts[f"memory_capacity_rho_{rho:g}"])
-    facts.update(best_radius=float(best), best_capacity=facts[f"memory_capacity_rho_{best:g}"],
-                 reservoir_size=config.size, max_delay=config.max_delay,
-                 input_scale=config.input_scale, recall_delay=20)
+    facts.update(
+        best_radius=float(best),
+        best_capacity=facts[f"memory_capacity_rho_{best:g}"],
+        reservoir_size=config.size,
+        max_delay=config.max_delay,
+        input_scale=config.input_scale,
+        recall_delay=20,
+    )
     return Result(data={"delay": np.arange(1, config.max_delay + 1), "r2": r2}, facts=facts)
 
 
@@ -257,8 +302,12 @@ def plot_esn_memory(result: Result, ax) -> None:
     for (rho, curve), color in zip(r2.items(), plotting.sequential(len(r2), "plasma")):
         capacity = result.facts[f"memory_capacity_rho_{rho}"]
         ax.plot(delay, curve, color=color, label=rf"$\rho={rho}$: capacity {capacity:.1f}")
-    ax.set(xlabel="delay $d$ (steps back)", ylabel="recall $r^2$ of $u_{t-d}$ (held-out data)",
-           ylim=(-0.02, 1.05), xlim=(0, delay[-1]))
+    ax.set(
+        xlabel="delay $d$ (steps back)",
+        ylabel="recall $r^2$ of $u_{t-d}$ (held-out data)",
+        ylim=(-0.02, 1.05),
+        xlim=(0, delay[-1]),
+    )
     ax.legend(loc="upper right", title="spectral radius", title_fontsize=9)
 
 

@@ -49,7 +49,7 @@ def lstm_step(lstm: nn.LSTM, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor
     c = f * c + i * g  # the cell state: old content scaled by f, new content added
     h = o * torch.tanh(c)  # what the rest of the network sees
     return h, c, f
-# --8<-- [end:lstm_step]
+    # --8<-- [end:lstm_step]
 
 
 # --8<-- [start:cell_gradient]
@@ -73,7 +73,7 @@ def cell_gradient_by_lag(lstm: nn.LSTM, x: torch.Tensor, readout: torch.Tensor):
     products = torch.cat([torch.ones_like(products[:1]), products[:-1]])  # row k: k factors
     forget_only = (products * readout).norm(dim=-1) / readout.norm()
     return measured.median(dim=1).values.numpy(), forget_only.median(dim=1).values.numpy()
-# --8<-- [end:cell_gradient]
+    # --8<-- [end:cell_gradient]
 
 
 # --8<-- [start:models]
@@ -81,20 +81,29 @@ def adding_model(kind: str, hidden: int, forget_bias: float = 1.0) -> LastStepRe
     """One of the four contestants (a core from CORES) with a linear readout at the last step."""
     core = lstm(2, hidden, forget_bias) if kind == "lstm" else CORES[kind](2, hidden)
     return LastStepRegressor(core)
-# --8<-- [end:models]
+    # --8<-- [end:models]
 
 
 # --8<-- [start:train]
-def train_on_adding(model, lr, max_steps, batch, seq_len, max_norm, eval_every, stop_mse, test, rng):
+def train_on_adding(
+    model, lr, max_steps, batch, seq_len, max_norm, eval_every, stop_mse, test, rng
+):
     """Adam with gradient-norm clipping on fresh adding problems. The MSE on the fixed test set is logged
     every `eval_every` steps; training stops once it is at most stop_mse, or at the first step whose loss
     or gradient is not finite."""
     x_test, y_test = test
-    return train(model, lambda: adding_problem(batch, seq_len, rng), lambda m, x, y: ((m(x) - y) ** 2).mean(),
-                 torch.optim.Adam(model.parameters(), lr=lr), max_steps, max_norm=max_norm,
-                 evaluate=lambda m: ((m(x_test) - y_test) ** 2).mean().item(), eval_every=eval_every,
-                 stop=lambda mse: mse <= stop_mse)
-# --8<-- [end:train]
+    return train(
+        model,
+        lambda: adding_problem(batch, seq_len, rng),
+        lambda m, x, y: ((m(x) - y) ** 2).mean(),
+        torch.optim.Adam(model.parameters(), lr=lr),
+        max_steps,
+        max_norm=max_norm,
+        evaluate=lambda m: ((m(x_test) - y_test) ** 2).mean().item(),
+        eval_every=eval_every,
+        stop=lambda mse: mse <= stop_mse,
+    )
+    # --8<-- [end:train]
 
 
 # --8<-- [start:gate_trace]
@@ -121,7 +130,7 @@ def unit_contributions(model: LastStepRegressor, x: torch.Tensor):
     with torch.no_grad():
         outputs, _ = model.core(x)
         return (outputs[:, -1] * model.head.weight[0]).std(dim=0)
-# --8<-- [end:gate_trace]
+    # --8<-- [end:gate_trace]
 
 
 # ---------------------------------------------------------------- figure l07_lstm_cell
@@ -137,7 +146,14 @@ class LstmCellConfig:
 
 #: PyTorch stores an LSTM's four weight blocks in this order (input, forget, candidate, output).
 BLOCK = {"i": 0, "f": 1, "g": 2, "o": 3}
-CELL_Y, WRITE_Y, GATE_Y, BUS_Y, OUT_Y = 4.2, 3.15, 2.0, 0.75, 0.0  # rows of the drawing (data coordinates)
+# rows of the drawing (data coordinates)
+CELL_Y, WRITE_Y, GATE_Y, BUS_Y, OUT_Y = (
+    4.2,
+    3.15,
+    2.0,
+    0.75,
+    0.0,
+)
 
 
 def lstm_cell_diagram() -> tuple[list[dict], list[dict]]:
@@ -151,11 +167,36 @@ def lstm_cell_diagram() -> tuple[list[dict], list[dict]]:
         {"name": "h_prev", "kind": "input", "x": 0.2, "y": BUS_Y, "label": "$h_{t-1}$"},
         {"name": "x", "kind": "input", "x": 1.3, "y": -0.55, "label": "$x_t$"},
         {"name": "concat", "kind": "junction", "x": 1.3, "y": BUS_Y, "label": ""},
-        *({"name": g, "kind": "gate", "x": gate_x[g], "y": GATE_Y, "block": BLOCK[g],
-           "op": "tanh" if g == "g" else "sigmoid", "label": "tanh" if g == "g" else r"$\sigma$",
-           "role": names[g], "symbol": f"${g}_t$"} for g in ("f", "i", "g", "o")),
-        {"name": "forget_mul", "kind": "op", "op": "mul", "x": gate_x["f"], "y": CELL_Y, "label": "×"},
-        {"name": "write_mul", "kind": "op", "op": "mul", "x": gate_x["g"], "y": WRITE_Y, "label": "×"},
+        *(
+            {
+                "name": g,
+                "kind": "gate",
+                "x": gate_x[g],
+                "y": GATE_Y,
+                "block": BLOCK[g],
+                "op": "tanh" if g == "g" else "sigmoid",
+                "label": "tanh" if g == "g" else r"$\sigma$",
+                "role": names[g],
+                "symbol": f"${g}_t$",
+            }
+            for g in ("f", "i", "g", "o")
+        ),
+        {
+            "name": "forget_mul",
+            "kind": "op",
+            "op": "mul",
+            "x": gate_x["f"],
+            "y": CELL_Y,
+            "label": "×",
+        },
+        {
+            "name": "write_mul",
+            "kind": "op",
+            "op": "mul",
+            "x": gate_x["g"],
+            "y": WRITE_Y,
+            "label": "×",
+        },
         {"name": "add", "kind": "op", "op": "add", "x": gate_x["g"], "y": CELL_Y, "label": "+"},
         {"name": "tanh_c", "kind": "op", "op": "tanh", "x": side, "y": WRITE_Y, "label": "tanh"},
         {"name": "out_mul", "kind": "op", "op": "mul", "x": side, "y": GATE_Y, "label": "×"},
@@ -166,8 +207,13 @@ def lstm_cell_diagram() -> tuple[list[dict], list[dict]]:
 
     def wire(source, target, *corners, cell=False, branch=False):
         """branch: the wire leaves another wire at its first corner (it is drawn from there, with a dot)."""
-        return {"source": source, "target": target, "points": [at[source], *corners, at[target]], "cell": cell,
-                "branch": branch}
+        return {
+            "source": source,
+            "target": target,
+            "points": [at[source], *corners, at[target]],
+            "cell": cell,
+            "branch": branch,
+        }
 
     edges = [
         wire("c_prev", "forget_mul", cell=True),
@@ -204,8 +250,12 @@ def run_diagram(nodes, edges, lstm: nn.LSTM, x_t, h, c):
         elif kind == "gate":
             (joined,) = (values[source] for source in sources)
             rows = slice(node["block"] * H, (node["block"] + 1) * H)
-            pre = (joined["x"] @ lstm.weight_ih_l0[rows].T + lstm.bias_ih_l0[rows]
-                   + joined["h_prev"] @ lstm.weight_hh_l0[rows].T + lstm.bias_hh_l0[rows])
+            pre = (
+                joined["x"] @ lstm.weight_ih_l0[rows].T
+                + lstm.bias_ih_l0[rows]
+                + joined["h_prev"] @ lstm.weight_hh_l0[rows].T
+                + lstm.bias_hh_l0[rows]
+            )
             values[name] = torch.tanh(pre) if node["op"] == "tanh" else torch.sigmoid(pre)
         elif kind == "op":
             operands = [values[source] for source in sources]
@@ -225,19 +275,29 @@ def compute_lstm_cell(config: LstmCellConfig, rng: np.random.Generator) -> Resul
     # The drawing is checked against the code every time it is built: a random LSTM, stepped once by
     # following the wires and once by lstm_step, must agree, so a miswired diagram fails the build.
     cell = nn.LSTM(config.inputs, config.hidden, batch_first=True).double()
-    x_t, h, c = (torch.from_numpy(rng.standard_normal((config.batch, n))) for n in (config.inputs, config.hidden,
-                                                                                    config.hidden))
+    x_t, h, c = (
+        torch.from_numpy(rng.standard_normal((config.batch, n)))
+        for n in (config.inputs, config.hidden, config.hidden)
+    )
     with torch.no_grad():
         drawn = run_diagram(nodes, edges, cell, x_t, h, c)
         h_t, c_t, f_t = lstm_step(cell, x_t, h, c)
-    difference = max((drawn["h"] - h_t).abs().max().item(), (drawn["c"] - c_t).abs().max().item(),
-                     (drawn["f"] - f_t).abs().max().item())
+    difference = max(
+        (drawn["h"] - h_t).abs().max().item(),
+        (drawn["c"] - c_t).abs().max().item(),
+        (drawn["f"] - f_t).abs().max().item(),
+    )
     if difference > 1e-12:
-        raise ValueError(f"the drawn LSTM cell computes something else than lstm_step (difference {difference:.3g})")
+        raise ValueError(
+            f"the drawn LSTM cell computes something else than lstm_step (difference {difference:.3g})"
+        )
     path = [e for e in edges if e["cell"]]
-    facts = {"n_gates": sum(n["kind"] == "gate" and n["op"] == "sigmoid" for n in nodes),
-             "n_weight_blocks": sum(n["kind"] == "gate" for n in nodes),
-             "cell_path_ops": len(path) - 1, "wiring_max_abs_diff": difference}
+    facts = {
+        "n_gates": sum(n["kind"] == "gate" and n["op"] == "sigmoid" for n in nodes),
+        "n_weight_blocks": sum(n["kind"] == "gate" for n in nodes),
+        "cell_path_ops": len(path) - 1,
+        "wiring_max_abs_diff": difference,
+    }
     return Result(data={"nodes": nodes, "edges": edges}, facts=facts)
 
 
@@ -245,9 +305,16 @@ def plot_lstm_cell(result: Result, ax) -> None:
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
     nodes = {n["name"]: n for n in result.data["nodes"]}
-    ink, orange, blue, green = plotting.INK, plotting.COLORS["orange"], plotting.COLORS["blue"], plotting.COLORS["green"]
+    ink, orange, blue, green = (
+        plotting.INK,
+        plotting.COLORS["orange"],
+        plotting.COLORS["blue"],
+        plotting.COLORS["green"],
+    )
     tint = lambda color: matplotlib.colors.to_hex(  # noqa: E731 - a light fill of a palette colour, on the card
-        0.85 * np.array(matplotlib.colors.to_rgb(plotting.CARD)) + 0.15 * np.array(matplotlib.colors.to_rgb(color)))
+        0.85 * np.array(matplotlib.colors.to_rgb(plotting.CARD))
+        + 0.15 * np.array(matplotlib.colors.to_rgb(color))
+    )
     radius, box_w, box_h = 0.27, 1.05, 0.72
 
     def clearance(node, direction) -> float:
@@ -261,51 +328,155 @@ def plot_lstm_cell(result: Result, ax) -> None:
         color, lw = (orange, 4.0) if e["cell"] else (ink, 1.3)
         if e["branch"]:  # drawn from where it leaves the other wire, marked with a dot
             points = points[1:]
-            ax.add_patch(Circle(tuple(points[0]), 0.07, color=ink if e["source"] == "concat" else orange, zorder=2))
+            ax.add_patch(
+                Circle(
+                    tuple(points[0]),
+                    0.07,
+                    color=ink if e["source"] == "concat" else orange,
+                    zorder=2,
+                )
+            )
         start_dir = (points[1] - points[0]) / np.linalg.norm(points[1] - points[0])
         end_dir = (points[-1] - points[-2]) / np.linalg.norm(points[-1] - points[-2])
         if not e["branch"]:
             points[0] += clearance(nodes[e["source"]], start_dir) * start_dir
         points[-1] -= (clearance(nodes[e["target"]], end_dir) + 0.02) * end_dir
-        ax.plot(points[:-1, 0].tolist() + [points[-1, 0] - 0.15 * end_dir[0]],
-                points[:-1, 1].tolist() + [points[-1, 1] - 0.15 * end_dir[1]],
-                color=color, lw=lw, solid_capstyle="butt", zorder=1)
-        ax.add_patch(FancyArrowPatch(tuple(points[-1] - 0.3 * end_dir), tuple(points[-1]), arrowstyle="-|>",
-                                     mutation_scale=14 if e["cell"] else 10, color=color, lw=lw * 0.5,
-                                     shrinkA=0, shrinkB=0, zorder=2))
+        ax.plot(
+            points[:-1, 0].tolist() + [points[-1, 0] - 0.15 * end_dir[0]],
+            points[:-1, 1].tolist() + [points[-1, 1] - 0.15 * end_dir[1]],
+            color=color,
+            lw=lw,
+            solid_capstyle="butt",
+            zorder=1,
+        )
+        ax.add_patch(
+            FancyArrowPatch(
+                tuple(points[-1] - 0.3 * end_dir),
+                tuple(points[-1]),
+                arrowstyle="-|>",
+                mutation_scale=14 if e["cell"] else 10,
+                color=color,
+                lw=lw * 0.5,
+                shrinkA=0,
+                shrinkB=0,
+                zorder=2,
+            )
+        )
 
     for n in nodes.values():
         if n["kind"] == "gate":
             color = green if n["op"] == "tanh" else blue
-            ax.add_patch(FancyBboxPatch((n["x"] - box_w / 2, n["y"] - box_h / 2), box_w, box_h,
-                                        boxstyle="round,pad=0,rounding_size=0.08", facecolor=tint(color),
-                                        edgecolor=color, lw=1.4, zorder=3))
-            ax.text(n["x"], n["y"] + 0.12, n["label"], ha="center", va="center", fontsize=11, color=ink, zorder=4)
-            ax.text(n["x"], n["y"] - 0.17, n["role"], ha="center", va="center", fontsize=8, color=ink, zorder=4)
+            ax.add_patch(
+                FancyBboxPatch(
+                    (n["x"] - box_w / 2, n["y"] - box_h / 2),
+                    box_w,
+                    box_h,
+                    boxstyle="round,pad=0,rounding_size=0.08",
+                    facecolor=tint(color),
+                    edgecolor=color,
+                    lw=1.4,
+                    zorder=3,
+                )
+            )
+            ax.text(
+                n["x"],
+                n["y"] + 0.12,
+                n["label"],
+                ha="center",
+                va="center",
+                fontsize=11,
+                color=ink,
+                zorder=4,
+            )
+            ax.text(
+                n["x"],
+                n["y"] - 0.17,
+                n["role"],
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=ink,
+                zorder=4,
+            )
             # The gate's name beside the wire that leaves it: upwards, or (the output gate) to the right.
             (out,) = [e for e in result.data["edges"] if e["source"] == n["name"]]
             if out["points"][1][1] > n["y"]:
-                ax.text(n["x"] + 0.1, n["y"] + box_h / 2 + 0.12, n["symbol"], ha="left", va="bottom", fontsize=11,
-                        color=color, zorder=4)
+                ax.text(
+                    n["x"] + 0.1,
+                    n["y"] + box_h / 2 + 0.12,
+                    n["symbol"],
+                    ha="left",
+                    va="bottom",
+                    fontsize=11,
+                    color=color,
+                    zorder=4,
+                )
             else:
-                ax.text(n["x"] + box_w / 2 + 0.15, n["y"] + 0.1, n["symbol"], ha="left", va="bottom", fontsize=11,
-                        color=color, zorder=4)
+                ax.text(
+                    n["x"] + box_w / 2 + 0.15,
+                    n["y"] + 0.1,
+                    n["symbol"],
+                    ha="left",
+                    va="bottom",
+                    fontsize=11,
+                    color=color,
+                    zorder=4,
+                )
         elif n["kind"] == "op":
             on_path = n["name"] in ("forget_mul", "add")
-            ax.add_patch(Circle((n["x"], n["y"]), radius, facecolor=tint(orange) if on_path else plotting.CARD,
-                                edgecolor=orange if on_path else ink, lw=1.6 if on_path else 1.2, zorder=3))
-            ax.text(n["x"], n["y"], n["label"], ha="center", va="center", zorder=4, color=ink,
-                    fontsize=8 if n["label"] == "tanh" else 13)
+            ax.add_patch(
+                Circle(
+                    (n["x"], n["y"]),
+                    radius,
+                    facecolor=tint(orange) if on_path else plotting.CARD,
+                    edgecolor=orange if on_path else ink,
+                    lw=1.6 if on_path else 1.2,
+                    zorder=3,
+                )
+            )
+            ax.text(
+                n["x"],
+                n["y"],
+                n["label"],
+                ha="center",
+                va="center",
+                zorder=4,
+                color=ink,
+                fontsize=8 if n["label"] == "tanh" else 13,
+            )
         elif n["kind"] == "junction":
             ax.add_patch(Circle((n["x"], n["y"]), 0.07, color=ink, zorder=3))
         elif n["kind"] in ("input", "output"):
-            ax.text(n["x"], n["y"], n["label"], ha="center", va="center", fontsize=13, color=ink, zorder=4)
+            ax.text(
+                n["x"],
+                n["y"],
+                n["label"],
+                ha="center",
+                va="center",
+                fontsize=13,
+                color=ink,
+                zorder=4,
+            )
 
-    ax.text((nodes["c_prev"]["x"] + nodes["c"]["x"]) / 2, CELL_Y + 0.42,
-            r"the cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, so $\partial c_t / \partial c_{t-1} = "
-            r"\mathrm{diag}(f_t)$", ha="center", va="bottom", fontsize=10, color=orange)
-    ax.text(nodes["concat"]["x"] + 0.15, BUS_Y - 0.12, "$[h_{t-1}, x_t]$ to every gate", ha="left", va="top",
-            fontsize=9, color=ink)
+    ax.text(
+        (nodes["c_prev"]["x"] + nodes["c"]["x"]) / 2,
+        CELL_Y + 0.42,
+        r"the cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, so $\partial c_t / \partial c_{t-1} = "
+        r"\mathrm{diag}(f_t)$",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        color=orange,
+    )
+    ax.text(
+        nodes["concat"]["x"] + 0.15,
+        BUS_Y - 0.12,
+        "$[h_{t-1}, x_t]$ to every gate",
+        ha="left",
+        va="top",
+        fontsize=9,
+        color=ink,
+    )
     ax.set_xlim(-0.3, 10.45)
     ax.set_ylim(-0.95, CELL_Y + 0.95)
     ax.set_aspect("equal")
@@ -318,7 +489,11 @@ class CellGradientConfig:
     seq_len: int = 100  # T: lags 0..T-1
     hidden: int = 64
     batch: int = 16  # adding-problem input sequences; curves are medians over them
-    forget_biases: tuple[float, ...] = (1.0, 3.0)  # forget-gate bias of the freshly initialised LSTMs
+    # forget-gate bias of the freshly initialised LSTMs
+    forget_biases: tuple[float, ...] = (
+        1.0,
+        3.0,
+    )
 
     def __post_init__(self) -> None:
         validation.positive_ints(self, "seq_len", "hidden", "batch")
@@ -349,15 +524,35 @@ def compute_cell_gradient(config: CellGradientConfig, rng: np.random.Generator) 
 
 def plot_cell_gradient(result: Result, ax) -> None:
     lag, curves = result.data["lag"], result.data["curves"]
-    ax.plot(lag, curves["tanh_rnn"], color=plotting.COLORS["grey"], label=r"tanh RNN: $\|\partial L/\partial h_{T-k}\|$")
+    ax.plot(
+        lag,
+        curves["tanh_rnn"],
+        color=plotting.COLORS["grey"],
+        label=r"tanh RNN: $\|\partial L/\partial h_{T-k}\|$",
+    )
     biases = [name.removeprefix("lstm_bias") for name in curves if name.startswith("lstm_bias")]
-    for bias, color in zip(biases, (plotting.COLORS["blue"], plotting.COLORS["green"], plotting.COLORS["orange"])):
-        ax.plot(lag, curves[f"lstm_bias{bias}"], color=color,
-                label=rf"LSTM, forget bias {bias}: $\|\partial L/\partial c_{{T-k}}\|$")
-        ax.plot(lag, curves[f"forget_only_bias{bias}"], color=color, ls=(0, (2, 2)), lw=1.4,
-                label=rf"  product of forget gates alone")
+    for bias, color in zip(
+        biases, (plotting.COLORS["blue"], plotting.COLORS["green"], plotting.COLORS["orange"])
+    ):
+        ax.plot(
+            lag,
+            curves[f"lstm_bias{bias}"],
+            color=color,
+            label=rf"LSTM, forget bias {bias}: $\|\partial L/\partial c_{{T-k}}\|$",
+        )
+        ax.plot(
+            lag,
+            curves[f"forget_only_bias{bias}"],
+            color=color,
+            ls=(0, (2, 2)),
+            lw=1.4,
+            label=r"  product of forget gates alone",
+        )
     plotting.log_axis(ax)
-    ax.set(xlabel="lag $k$ (steps back from the last step $T$)", ylabel="gradient norm, relative to lag 0 (log scale)")
+    ax.set(
+        xlabel="lag $k$ (steps back from the last step $T$)",
+        ylabel="gradient norm, relative to lag 0 (log scale)",
+    )
     ax.legend(loc="lower left", fontsize=8.5)
 
 
@@ -371,14 +566,20 @@ LEFT_BASELINE = 0.5  # a run has left the baseline once its test MSE is below th
 
 @dataclass(frozen=True)
 class AddingConfig:
-    seq_len: int = 100  # T: the first marker lies in the first half, so the gap is up to T - 1 steps
+    seq_len: int = (
+        100  # T: the first marker lies in the first half, so the gap is up to T - 1 steps
+    )
     hidden: int = 64  # units in every model
     batch: int = 32  # training sequences per step, fresh every step
     max_steps: int = 2000  # the same budget of optimiser steps for every model
     clip: float = 1.0  # gradient-norm clipping threshold, the same for every model
     # Adam's learning rate per model, each the best of 1e-4, 1e-3, 3e-3 and 1e-2 in our trial runs.
-    learning_rates: tuple[tuple[str, float], ...] = (("tanh_rnn", 1e-3), ("irnn", 1e-3), ("lstm", 1e-2),
-                                                     ("gru", 1e-2))
+    learning_rates: tuple[tuple[str, float], ...] = (
+        ("tanh_rnn", 1e-3),
+        ("irnn", 1e-3),
+        ("lstm", 1e-2),
+        ("gru", 1e-2),
+    )
     forget_bias: float = 1.0  # the LSTM's initial forget-gate bias
     seeds: int = 2  # independent runs per model (different initial weights and training data)
     eval_every: int = 50  # steps between evaluations on the fixed test set
@@ -387,23 +588,40 @@ class AddingConfig:
     solved_mse: float = 0.01  # "steps to solve" counts steps until the test MSE first reaches this
 
     def __post_init__(self) -> None:
-        validation.positive_ints(self, "seq_len", "hidden", "batch", "max_steps", "seeds", "eval_every", "n_test")
+        validation.positive_ints(
+            self, "seq_len", "hidden", "batch", "max_steps", "seeds", "eval_every", "n_test"
+        )
         validation.positive_floats(self, "clip", "stop_mse", "solved_mse")
         validation.non_empty(self, "learning_rates")
         if self.seq_len < 4:
             raise ValueError(f"AddingConfig.seq_len must be at least 4, got {self.seq_len!r}")
         if self.eval_every > self.max_steps:
-            raise ValueError(f"AddingConfig.eval_every must not exceed max_steps, got {self.eval_every!r}")
-        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
-                or not math.isfinite(self.forget_bias):
-            raise ValueError(f"AddingConfig.forget_bias must be a finite number, got {self.forget_bias!r}")
+            raise ValueError(
+                f"AddingConfig.eval_every must not exceed max_steps, got {self.eval_every!r}"
+            )
+        if (
+            isinstance(self.forget_bias, bool)
+            or not isinstance(self.forget_bias, (int, float))
+            or not math.isfinite(self.forget_bias)
+        ):
+            raise ValueError(
+                f"AddingConfig.forget_bias must be a finite number, got {self.forget_bias!r}"
+            )
         for entry in self.learning_rates:
             if not (isinstance(entry, tuple) and len(entry) == 2 and entry[0] in KINDS):
-                raise ValueError(f"AddingConfig.learning_rates entries must be (kind, lr) with kind in {KINDS}, "
-                                 f"got {entry!r}")
-            if isinstance(entry[1], bool) or not isinstance(entry[1], (int, float)) or not 0 < entry[1] < 1:
-                raise ValueError(f"AddingConfig.learning_rates: the rate for {entry[0]!r} must lie in (0, 1), "
-                                 f"got {entry[1]!r}")
+                raise ValueError(
+                    f"AddingConfig.learning_rates entries must be (kind, lr) with kind in {KINDS}, "
+                    f"got {entry!r}"
+                )
+            if (
+                isinstance(entry[1], bool)
+                or not isinstance(entry[1], (int, float))
+                or not 0 < entry[1] < 1
+            ):
+                raise ValueError(
+                    f"AddingConfig.learning_rates: the rate for {entry[0]!r} must lie in (0, 1), "
+                    f"got {entry[1]!r}"
+                )
         kinds = [kind for kind, _ in self.learning_rates]
         if len(set(kinds)) != len(kinds):
             raise ValueError(f"AddingConfig.learning_rates names a model twice: {kinds!r}")
@@ -426,14 +644,32 @@ def compute_adding_problem(config: AddingConfig, rng: np.random.Generator) -> Re
     for kind, lr in config.learning_rates:
         runs[kind] = []
         for seed in range(config.seeds):
-            model = adding_model(kind, config.hidden, config.forget_bias)  # initial weights: torch's seed
-            log = train_on_adding(model, lr, config.max_steps, config.batch, config.seq_len, config.clip,
-                                  config.eval_every, config.stop_mse, test, np.random.default_rng(rng.integers(2**32)))
+            # initial weights: torch's seed
+            model = adding_model(kind, config.hidden, config.forget_bias)
+            log = train_on_adding(
+                model,
+                lr,
+                config.max_steps,
+                config.batch,
+                config.seq_len,
+                config.clip,
+                config.eval_every,
+                config.stop_mse,
+                test,
+                np.random.default_rng(rng.integers(2**32)),
+            )
             norms = np.array(log.grad_norm)
             steps, mse = [int(s) for s, _ in log.evals], [m for _, m in log.evals]
-            run = {"seed": seed, "step": steps, "test_mse": mse, "diverged_at": log.diverged_at,
-                   "steps_run": len(norms), "clipped_fraction": float(np.mean(norms > config.clip)),
-                   "steps_to_solve": first_step_below(steps, mse, config.solved_mse), "final_mse": mse[-1]}
+            run = {
+                "seed": seed,
+                "step": steps,
+                "test_mse": mse,
+                "diverged_at": log.diverged_at,
+                "steps_run": len(norms),
+                "clipped_fraction": float(np.mean(norms > config.clip)),
+                "steps_to_solve": first_step_below(steps, mse, config.solved_mse),
+                "final_mse": mse[-1],
+            }
             if log.diverged_at is None:
                 core = model.core.double()
                 readout = model.head.weight[0].detach().double()
@@ -445,67 +681,126 @@ def compute_adding_problem(config: AddingConfig, rng: np.random.Generator) -> Re
             runs[kind].append(run)
         done = runs[kind]
         baseline_test = float(((test[1] - 1.0) ** 2).mean())
-        leaves = nan_median([first_step_below(r["step"], r["test_mse"], LEFT_BASELINE * baseline_test) for r in done])
+        leaves = nan_median(
+            [
+                first_step_below(r["step"], r["test_mse"], LEFT_BASELINE * baseline_test)
+                for r in done
+            ]
+        )
         facts[f"adding_leaves_baseline_{kind}"] = leaves if math.isfinite(leaves) else NOT_REACHED
         facts[f"adding_final_mse_{kind}"] = nan_median([r["final_mse"] for r in done])
         steps_to_solve = nan_median([r["steps_to_solve"] for r in done])
-        facts[f"adding_steps_to_solve_{kind}"] = steps_to_solve if math.isfinite(steps_to_solve) else NOT_REACHED
+        facts[f"adding_steps_to_solve_{kind}"] = (
+            steps_to_solve if math.isfinite(steps_to_solve) else NOT_REACHED
+        )
         facts[f"adding_solved_runs_{kind}"] = sum(math.isfinite(r["steps_to_solve"]) for r in done)
         facts[f"adding_diverged_runs_{kind}"] = sum(r["diverged_at"] is not None for r in done)
-        facts[f"adding_clipped_fraction_{kind}"] = float(np.mean([r["clipped_fraction"] for r in done]))
-        facts[f"adding_ratio_after_{kind}"] = nan_median([r.get("ratio_after", float("nan")) for r in done])
+        facts[f"adding_clipped_fraction_{kind}"] = float(
+            np.mean([r["clipped_fraction"] for r in done])
+        )
+        facts[f"adding_ratio_after_{kind}"] = nan_median(
+            [r.get("ratio_after", float("nan")) for r in done]
+        )
         facts[f"adding_lr_{kind}"] = lr
-    solved = {k: facts[f"adding_steps_to_solve_{k}"] for k in runs if facts[f"adding_steps_to_solve_{k}"] != NOT_REACHED}
+    solved = {
+        k: facts[f"adding_steps_to_solve_{k}"]
+        for k in runs
+        if facts[f"adding_steps_to_solve_{k}"] != NOT_REACHED
+    }
     facts["adding_fastest_model"] = KIND_LABELS[min(solved, key=solved.get)] if solved else "none"
     irnn_runs = [r for r in runs.get("irnn", []) if "whh_distance_from_identity" in r]
-    facts["adding_irnn_whh_distance"] = nan_median([r["whh_distance_from_identity"] for r in irnn_runs])
+    facts["adding_irnn_whh_distance"] = nan_median(
+        [r["whh_distance_from_identity"] for r in irnn_runs]
+    )
     facts["adding_irnn_whh_radius"] = nan_median([r["whh_spectral_radius"] for r in irnn_runs])
     facts.update(
         adding_baseline_mse=ADDING_BASELINE_MSE,
         adding_baseline_mse_test=float(((test[1] - 1.0) ** 2).mean()),
-        adding_seq_len=config.seq_len, adding_hidden=config.hidden, adding_batch=config.batch,
-        adding_max_steps=config.max_steps, adding_clip=config.clip, adding_seeds=config.seeds,
-        adding_eval_every=config.eval_every, adding_n_test=config.n_test, adding_stop_mse=config.stop_mse,
-        adding_solved_mse=config.solved_mse, adding_forget_bias=config.forget_bias,
+        adding_seq_len=config.seq_len,
+        adding_hidden=config.hidden,
+        adding_batch=config.batch,
+        adding_max_steps=config.max_steps,
+        adding_clip=config.clip,
+        adding_seeds=config.seeds,
+        adding_eval_every=config.eval_every,
+        adding_n_test=config.n_test,
+        adding_stop_mse=config.stop_mse,
+        adding_solved_mse=config.solved_mse,
+        adding_forget_bias=config.forget_bias,
     )
-    return Result(data={"runs": runs, "baseline_mse": ADDING_BASELINE_MSE, "max_steps": config.max_steps}, facts=facts)
+    return Result(
+        data={"runs": runs, "baseline_mse": ADDING_BASELINE_MSE, "max_steps": config.max_steps},
+        facts=facts,
+    )
 
 
 def plot_adding_problem(result: Result, ax) -> None:
     for kind, runs in result.data["runs"].items():
         color = plotting.COLORS[KIND_COLORS[kind]]
         final = result.facts[f"adding_final_mse_{kind}"]
-        label = f"{KIND_LABELS[kind]} (final MSE {final:.2g})" if math.isfinite(final) else \
-            f"{KIND_LABELS[kind]} (every run diverged)"
+        label = (
+            f"{KIND_LABELS[kind]} (final MSE {final:.2g})"
+            if math.isfinite(final)
+            else f"{KIND_LABELS[kind]} (every run diverged)"
+        )
         for run in runs:
             steps, mse = np.array(run["step"], dtype=float), np.array(run["test_mse"], dtype=float)
             ok = np.isfinite(mse)
             ax.plot(steps[ok], mse[ok], color=color, lw=1.3, alpha=0.9, label=label)
             label = None  # one legend entry per model, however many seeds
             if run["diverged_at"] is not None:
-                ax.plot(steps[ok][-1:], mse[ok][-1:], marker="x", ms=8, mew=2, color=color, ls="none")
+                ax.plot(
+                    steps[ok][-1:], mse[ok][-1:], marker="x", ms=8, mew=2, color=color, ls="none"
+                )
             elif steps[-1] < result.data["max_steps"]:
                 ax.plot(steps[-1:], mse[-1:], marker="o", ms=4, color=color, ls="none")
     baseline = result.data["baseline_mse"]
-    ax.axhline(baseline, color=plotting.COLORS["black"], lw=1.0, ls="--", label="always predict 1 (MSE 1/6)")
+    ax.axhline(
+        baseline,
+        color=plotting.COLORS["black"],
+        lw=1.0,
+        ls="--",
+        label="always predict 1 (MSE 1/6)",
+    )
     plotting.log_axis(ax)
-    ax.set(xlabel="training step", ylabel="test MSE (log scale)", xlim=(0, result.data["max_steps"] * 1.02))
-    ax.legend(loc="upper right", title="one line per seed; dot: solved, stopped; x: diverged", title_fontsize=8.5)
+    ax.set(
+        xlabel="training step",
+        ylabel="test MSE (log scale)",
+        xlim=(0, result.data["max_steps"] * 1.02),
+    )
+    ax.legend(
+        loc="upper right",
+        title="one line per seed; dot: solved, stopped; x: diverged",
+        title_fontsize=8.5,
+    )
 
 
 def _on_baseline(facts, kind: str) -> bool:
-    return facts[f"adding_final_mse_{kind}"] >= (1 - LEFT_BASELINE) * facts["adding_baseline_mse_test"]
+    return (
+        facts[f"adding_final_mse_{kind}"] >= (1 - LEFT_BASELINE) * facts["adding_baseline_mse_test"]
+    )
 
 
 #: What docs/07-gates.md says in words about the comparison (checked on the published results).
 ADDING_CLAIMS = (
-    Claim("the tanh RNN learns nothing: its final MSE sits on the baseline", lambda f: _on_baseline(f, "tanh_rnn")),
-    Claim("the IRNN, started as Le et al. start it, does not get off the baseline in this budget",
-          lambda f: _on_baseline(f, "irnn") and f["adding_solved_runs_irnn"] == 0),
-    Claim("the gated models solve it: every LSTM and GRU run reaches the threshold",
-          lambda f: f["adding_solved_runs_lstm"] == f["adding_solved_runs_gru"] == f["adding_seeds"]),
-    Claim("the LSTM sits on the baseline for a while before it drops",
-          lambda f: f["adding_leaves_baseline_lstm"] != NOT_REACHED and f["adding_leaves_baseline_lstm"] > 0),
+    Claim(
+        "the tanh RNN learns nothing: its final MSE sits on the baseline",
+        lambda f: _on_baseline(f, "tanh_rnn"),
+    ),
+    Claim(
+        "the IRNN, started as Le et al. start it, does not get off the baseline in this budget",
+        lambda f: _on_baseline(f, "irnn") and f["adding_solved_runs_irnn"] == 0,
+    ),
+    Claim(
+        "the gated models solve it: every LSTM and GRU run reaches the threshold",
+        lambda f: f["adding_solved_runs_lstm"] == f["adding_solved_runs_gru"] == f["adding_seeds"],
+    ),
+    Claim(
+        "the LSTM sits on the baseline for a while before it drops",
+        lambda f: (
+            f["adding_leaves_baseline_lstm"] != NOT_REACHED and f["adding_leaves_baseline_lstm"] > 0
+        ),
+    ),
 )
 
 
@@ -524,15 +819,22 @@ class GateActivityConfig:
     stop_mse: float = 0.002  # training stops once the test MSE is this low: the task is solved
 
     def __post_init__(self) -> None:
-        validation.positive_ints(self, "seq_len", "hidden", "batch", "max_steps", "eval_every", "n_test")
+        validation.positive_ints(
+            self, "seq_len", "hidden", "batch", "max_steps", "eval_every", "n_test"
+        )
         validation.positive_floats(self, "lr", "clip", "stop_mse")
         if self.seq_len < 4:
             raise ValueError(f"GateActivityConfig.seq_len must be at least 4, got {self.seq_len!r}")
         if self.hidden < 2:  # the figure compares the unit that matters most with the next one
             raise ValueError(f"GateActivityConfig.hidden must be at least 2, got {self.hidden!r}")
-        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
-                or not math.isfinite(self.forget_bias):
-            raise ValueError(f"GateActivityConfig.forget_bias must be a finite number, got {self.forget_bias!r}")
+        if (
+            isinstance(self.forget_bias, bool)
+            or not isinstance(self.forget_bias, (int, float))
+            or not math.isfinite(self.forget_bias)
+        ):
+            raise ValueError(
+                f"GateActivityConfig.forget_bias must be a finite number, got {self.forget_bias!r}"
+            )
 
 
 def marker_positions(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -544,11 +846,23 @@ def marker_positions(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 def compute_gate_activity(config: GateActivityConfig, rng: np.random.Generator) -> Result:
     test = adding_problem(config.n_test, config.seq_len, rng)
     model = adding_model("lstm", config.hidden, config.forget_bias)
-    log = train_on_adding(model, config.lr, config.max_steps, config.batch, config.seq_len, config.clip,
-                          config.eval_every, config.stop_mse, test, np.random.default_rng(rng.integers(2**32)))
+    log = train_on_adding(
+        model,
+        config.lr,
+        config.max_steps,
+        config.batch,
+        config.seq_len,
+        config.clip,
+        config.eval_every,
+        config.stop_mse,
+        test,
+        np.random.default_rng(rng.integers(2**32)),
+    )
     if log.diverged_at is not None:
-        raise ValueError(f"the LSTM's loss or gradient stopped being finite at step {log.diverged_at}; "
-                         "there are no trained gates to read")
+        raise ValueError(
+            f"the LSTM's loss or gradient stopped being finite at step {log.diverged_at}; "
+            "there are no trained gates to read"
+        )
     steps_trained, test_mse = log.evals[-1]
     x, y = test
     target = y.numpy()
@@ -560,7 +874,8 @@ def compute_gate_activity(config: GateActivityConfig, rng: np.random.Generator) 
     unit = int(order[0])
     with torch.no_grad():
         outputs, _ = model.core(x)
-        shares = (outputs[:, -1] * model.head.weight[0]).numpy()  # w_j h_T,j for every sequence and unit
+        # w_j h_T,j for every sequence and unit
+        shares = (outputs[:, -1] * model.head.weight[0]).numpy()
     bias = model.head.bias.item()
     prediction = shares.sum(axis=1) + bias
     # That unit read alone: every other unit's share is replaced by its average over the test set.
@@ -582,10 +897,16 @@ def compute_gate_activity(config: GateActivityConfig, rng: np.random.Generator) 
 
     k = 0  # the sequence the figure shows: simply the first of the test set
     facts = {
-        "gate_seq_len": config.seq_len, "gate_hidden": config.hidden, "gate_lr": config.lr,
-        "gate_clip": config.clip, "gate_forget_bias": config.forget_bias, "gate_n_test": config.n_test,
-        "gate_stop_mse": config.stop_mse, "gate_max_steps": config.max_steps,
-        "gate_steps_trained": int(steps_trained), "gate_test_mse": float(test_mse),
+        "gate_seq_len": config.seq_len,
+        "gate_hidden": config.hidden,
+        "gate_lr": config.lr,
+        "gate_clip": config.clip,
+        "gate_forget_bias": config.forget_bias,
+        "gate_n_test": config.n_test,
+        "gate_stop_mse": config.stop_mse,
+        "gate_max_steps": config.max_steps,
+        "gate_steps_trained": int(steps_trained),
+        "gate_test_mse": float(test_mse),
         "gate_baseline_mse_test": baseline,
         # the unit that matters most
         "gate_contribution_ratio": float(contributions[unit] / contributions[order[1]]),
@@ -603,19 +924,30 @@ def compute_gate_activity(config: GateActivityConfig, rng: np.random.Generator) 
         # its cell state
         "gate_cell_change_marked_unit": float(np.abs(change[marked]).mean()),
         "gate_cell_change_unmarked_unit": float(np.abs(change[~marked]).mean()),
-        "gate_cell_jump_corr": float(np.corrcoef(written, jumps)[0, 1]),  # jump at a marker vs its value
+        # jump at a marker vs its value
+        "gate_cell_jump_corr": float(np.corrcoef(written, jumps)[0, 1]),
         "gate_cell_jump_slope": float(jump_slope),
         "gate_cell_jump_offset": float(jump_offset),
-        "gate_cell_final_corr": float(np.corrcoef(cells[:, -1, unit], target)[0, 1]),  # c_T vs the target
+        # c_T vs the target
+        "gate_cell_final_corr": float(np.corrcoef(cells[:, -1, unit], target)[0, 1]),
         # the sequence in the figure
-        "gate_example_first_marker": int(first[k]) + 1, "gate_example_second_marker": int(second[k]) + 1,
-        "gate_example_target": float(target[k]), "gate_example_prediction": float(prediction[k]),
+        "gate_example_first_marker": int(first[k]) + 1,
+        "gate_example_second_marker": int(second[k]) + 1,
+        "gate_example_target": float(target[k]),
+        "gate_example_prediction": float(prediction[k]),
     }
     data = {
-        "t": steps + 1, "values": x[k, :, 0].numpy(), "markers": [int(first[k]) + 1, int(second[k]) + 1],
-        "input_unit": inputs[k, :, unit], "forget_unit": forgets[k, :, unit], "cell_unit": cells[k, :, unit],
-        "input_mean": inputs[k].mean(axis=1), "forget_mean": forgets[k].mean(axis=1),
-        "unit": unit, "contributions": contributions, "evals": [list(e) for e in log.evals],
+        "t": steps + 1,
+        "values": x[k, :, 0].numpy(),
+        "markers": [int(first[k]) + 1, int(second[k]) + 1],
+        "input_unit": inputs[k, :, unit],
+        "forget_unit": forgets[k, :, unit],
+        "cell_unit": cells[k, :, unit],
+        "input_mean": inputs[k].mean(axis=1),
+        "forget_mean": forgets[k].mean(axis=1),
+        "unit": unit,
+        "contributions": contributions,
+        "evals": [list(e) for e in log.evals],
     }
     return Result(data=data, facts=facts)
 
@@ -624,33 +956,73 @@ def plot_gate_activity(result: Result, axes) -> None:
     d = result.data
     t, markers = np.asarray(d["t"]), d["markers"]
     blue, grey, orange = plotting.COLORS["blue"], plotting.COLORS["grey"], plotting.COLORS["orange"]
-    rows = [("input_unit", "input_mean", "input gate $i_t$"), ("forget_unit", "forget_mean", "forget gate $f_t$"),
-            ("cell_unit", None, "cell state $c_t$")]
+    rows = [
+        ("input_unit", "input_mean", "input gate $i_t$"),
+        ("forget_unit", "forget_mean", "forget gate $f_t$"),
+        ("cell_unit", None, "cell state $c_t$"),
+    ]
     for ax, (unit_key, mean_key, label) in zip(axes, rows):
         for n, m in enumerate(markers):
-            ax.axvline(m, color=orange, lw=1.2, ls=(0, (4, 2)), zorder=1, label="a marked step" if n == 0 else None)
-        ax.plot(t, d[unit_key], color=blue, lw=1.8, zorder=3, label="the unit the prediction depends on most")
+            ax.axvline(
+                m,
+                color=orange,
+                lw=1.2,
+                ls=(0, (4, 2)),
+                zorder=1,
+                label="a marked step" if n == 0 else None,
+            )
+        ax.plot(
+            t,
+            d[unit_key],
+            color=blue,
+            lw=1.8,
+            zorder=3,
+            label="the unit the prediction depends on most",
+        )
         if mean_key:
-            ax.plot(t, d[mean_key], color=grey, lw=1.2, zorder=2, label=f"mean over all {len(d['contributions'])} units")
+            ax.plot(
+                t,
+                d[mean_key],
+                color=grey,
+                lw=1.2,
+                zorder=2,
+                label=f"mean over all {len(d['contributions'])} units",
+            )
             ax.set_ylim(-0.03, 1.05)
         ax.set_ylabel(label)
         ax.set_xlim(0.5, t[-1] + 0.5)
     cell = np.asarray(d["cell_unit"])
     for m in markers:  # the value the marker asks the network to remember, beside the cell's step
-        axes[2].annotate(f"value {d['values'][m - 1]:.2f}", (m, cell[m - 1]), xytext=(-6, 0), textcoords="offset points",
-                         ha="right", va="center", fontsize=8.5, color=plotting.INK)
+        axes[2].annotate(
+            f"value {d['values'][m - 1]:.2f}",
+            (m, cell[m - 1]),
+            xytext=(-6, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=8.5,
+            color=plotting.INK,
+        )
     for ax in axes[:-1]:
         ax.tick_params(labelbottom=False)
     axes[-1].set_xlabel("time step $t$ of the first test sequence")
-    handles, labels = axes[0].get_legend_handles_labels()  # drawn marker, unit, mean; listed unit, mean, marker
-    axes[0].legend([handles[1], handles[2], handles[0]], [labels[1], labels[2], labels[0]], loc="lower center",
-                   bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8.5)
+    # drawn marker, unit, mean; listed unit, mean, marker
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].legend(
+        [handles[1], handles[2], handles[0]],
+        [labels[1], labels[2], labels[0]],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=3,
+        fontsize=8.5,
+    )
 
 
 def _gate_claims_hold(f) -> dict[str, bool]:
     return {
         "solved": f["gate_test_mse"] <= f["gate_stop_mse"],
-        "input": f["gate_input_unmarked_unit"] < 0.1 and f["gate_input_marked_unit"] > 5 * f["gate_input_unmarked_unit"],
+        "input": f["gate_input_unmarked_unit"] < 0.1
+        and f["gate_input_marked_unit"] > 5 * f["gate_input_unmarked_unit"],
         "forget": f["gate_forget_between_unit"] >= 0.95,
         "blurred": (f["gate_input_marked_all"] - f["gate_input_unmarked_all"])
         < 0.5 * (f["gate_input_marked_unit"] - f["gate_input_unmarked_unit"])
@@ -664,19 +1036,36 @@ def _gate_claims_hold(f) -> dict[str, bool]:
 
 #: What docs/07-gates.md says in words about the trained gates (checked on the published results).
 GATE_CLAIMS = (
-    Claim("the LSTM solves the adding problem in this run: its test MSE reaches the stopping threshold",
-          lambda f: _gate_claims_hold(f)["solved"]),
-    Claim("the input gate of the unit that matters most opens at the marked steps and stays nearly shut "
-          "elsewhere", lambda f: _gate_claims_hold(f)["input"]),
-    Claim("its forget gate stays near 1 between the markers", lambda f: _gate_claims_hold(f)["forget"]),
-    Claim("averaged over all units the picture is blurred: the input gate's contrast is less than half as large, "
-          "and the forget gate lower", lambda f: _gate_claims_hold(f)["blurred"]),
-    Claim("the unit's cell changes at the marked steps, by more than ten times as much as at the other steps",
-          lambda f: _gate_claims_hold(f)["cell"]),
-    Claim("what the cell adds at a marker is nearly a straight-line function of the marked value, and its final "
-          "content tracks the target (both correlations at least 0.9 in size)", lambda f: _gate_claims_hold(f)["linear"]),
-    Claim("the unit's readout weight has the same sign as the correlation of its cell with the target",
-          lambda f: _gate_claims_hold(f)["sign"]),
+    Claim(
+        "the LSTM solves the adding problem in this run: its test MSE reaches the stopping threshold",
+        lambda f: _gate_claims_hold(f)["solved"],
+    ),
+    Claim(
+        "the input gate of the unit that matters most opens at the marked steps and stays nearly shut "
+        "elsewhere",
+        lambda f: _gate_claims_hold(f)["input"],
+    ),
+    Claim(
+        "its forget gate stays near 1 between the markers", lambda f: _gate_claims_hold(f)["forget"]
+    ),
+    Claim(
+        "averaged over all units the picture is blurred: the input gate's contrast is less than half as large, "
+        "and the forget gate lower",
+        lambda f: _gate_claims_hold(f)["blurred"],
+    ),
+    Claim(
+        "the unit's cell changes at the marked steps, by more than ten times as much as at the other steps",
+        lambda f: _gate_claims_hold(f)["cell"],
+    ),
+    Claim(
+        "what the cell adds at a marker is nearly a straight-line function of the marked value, and its final "
+        "content tracks the target (both correlations at least 0.9 in size)",
+        lambda f: _gate_claims_hold(f)["linear"],
+    ),
+    Claim(
+        "the unit's readout weight has the same sign as the correlation of its cell with the target",
+        lambda f: _gate_claims_hold(f)["sign"],
+    ),
 )
 
 
@@ -746,10 +1135,21 @@ FIGURES = [
         expected_fast_s=5.0,
         size=(6.8, 4.4),
         claims=ADDING_CLAIMS,
-        nonfinite_ok=frozenset({"runs", "adding_final_mse_tanh_rnn", "adding_final_mse_irnn",
-                                "adding_final_mse_lstm", "adding_final_mse_gru", "adding_ratio_after_tanh_rnn",
-                                "adding_ratio_after_irnn", "adding_ratio_after_lstm", "adding_ratio_after_gru",
-                                "adding_irnn_whh_distance", "adding_irnn_whh_radius"}),
+        nonfinite_ok=frozenset(
+            {
+                "runs",
+                "adding_final_mse_tanh_rnn",
+                "adding_final_mse_irnn",
+                "adding_final_mse_lstm",
+                "adding_final_mse_gru",
+                "adding_ratio_after_tanh_rnn",
+                "adding_ratio_after_irnn",
+                "adding_ratio_after_lstm",
+                "adding_ratio_after_gru",
+                "adding_irnn_whh_distance",
+                "adding_irnn_whh_radius",
+            }
+        ),
         alt="Test mean squared error against training step on a logarithmic axis for the adding problem with "
         "sequences of {adding_seq_len} steps, {adding_seeds} runs per model, up to {adding_max_steps} steps, and "
         "a dashed line at the trivial baseline of {adding_baseline_mse:.3f}. Final test errors, the median over "

@@ -35,9 +35,11 @@ def norm_report(norms: list[float], max_norm: float) -> str:
     """One line for your training log: how large the gradients were and how often clipping acted."""
     finite = sorted(n for n in norms if math.isfinite(n))
     clipped = sum(n > max_norm for n in finite) / max(len(finite), 1)
-    return (f"gradient norm: median {finite[len(finite) // 2]:.3g}, max {finite[-1]:.3g}, "
-            f"clipped {clipped:.0%} of {len(norms)} steps, non-finite {len(norms) - len(finite)}")
-# --8<-- [end:report]
+    return (
+        f"gradient norm: median {finite[len(finite) // 2]:.3g}, max {finite[-1]:.3g}, "
+        f"clipped {clipped:.0%} of {len(norms)} steps, non-finite {len(norms) - len(finite)}"
+    )
+    # --8<-- [end:report]
 
 
 # --8<-- [start:recipe]
@@ -49,14 +51,28 @@ def recipe_model(features: int, hidden: int, forget_bias: float = 1.0) -> LastSt
     return LastStepRegressor(core)
 
 
-def train_recipe(model: nn.Module, steps: int, seq_len: int, max_norm: float = 1.0, lr: float = 1e-2,
-                 batch: int = 64, rng: np.random.Generator | None = None):
+def train_recipe(
+    model: nn.Module,
+    steps: int,
+    seq_len: int,
+    max_norm: float = 1.0,
+    lr: float = 1e-2,
+    batch: int = 64,
+    rng: np.random.Generator | None = None,
+):
     """Adam on fresh adding problems with the gradient norm clipped and logged; a step whose loss or
     gradient is not finite is skipped, so one bad batch cannot write NaN into the weights."""
     rng = np.random.default_rng(0) if rng is None else rng
-    return train(model, lambda: adding_problem(batch, seq_len, rng), lambda m, x, y: nn.functional.mse_loss(m(x), y),
-                 torch.optim.Adam(model.parameters(), lr=lr), steps, max_norm=max_norm, on_nonfinite="skip")
-# --8<-- [end:recipe]
+    return train(
+        model,
+        lambda: adding_problem(batch, seq_len, rng),
+        lambda m, x, y: nn.functional.mse_loss(m(x), y),
+        torch.optim.Adam(model.parameters(), lr=lr),
+        steps,
+        max_norm=max_norm,
+        on_nonfinite="skip",
+    )
+    # --8<-- [end:recipe]
 
 
 def _mean_tail(values: list[float], n: int) -> float:
@@ -71,7 +87,12 @@ def loss_leaves_baseline(losses: list[float], window: int) -> int:
 
 
 # ---------------------------------------------------------------- figure l08_monitor
-SETUPS = ("tanh RNN, default init", "tanh RNN, orthogonal", "LSTM, default init", "LSTM, orthogonal + forget bias 1")
+SETUPS = (
+    "tanh RNN, default init",
+    "tanh RNN, orthogonal",
+    "LSTM, default init",
+    "LSTM, orthogonal + forget bias 1",
+)
 #: Short names for the facts: decades_lost_<key>.
 SETUP_KEYS = dict(zip(SETUPS, ("tanh_default", "tanh_orthogonal", "lstm_default", "lstm_recipe")))
 
@@ -103,7 +124,9 @@ class MonitorConfig:
             raise ValueError(f"MonitorConfig.seq_len must be at least 2, got {self.seq_len!r}")
         unknown = [s for s in self.setups if s not in SETUPS]
         if unknown:
-            raise ValueError(f"MonitorConfig.setups has unknown entries {unknown!r}; known: {SETUPS!r}")
+            raise ValueError(
+                f"MonitorConfig.setups has unknown entries {unknown!r}; known: {SETUPS!r}"
+            )
 
 
 def compute_monitor(config: MonitorConfig, rng: np.random.Generator) -> Result:
@@ -113,7 +136,7 @@ def compute_monitor(config: MonitorConfig, rng: np.random.Generator) -> Result:
     for name in config.setups:
         rnn = build_setup(name, features=2, hidden=config.hidden)
         readout = torch.from_numpy(rng.standard_normal(config.hidden) / np.sqrt(config.hidden))
-        norms = hidden_gradient_norms(rnn, x, lambda h: ((h @ readout - y) ** 2).mean())
+        norms = hidden_gradient_norms(rnn, x, lambda h, u=readout: ((h @ u - y) ** 2).mean())
         profile = norms.mean(1).detach().numpy()  # the mean over the batch, as the recipe prints it
         curves[name] = profile
         facts[f"decades_lost_{SETUP_KEYS[name]}"] = float(np.log10(profile[-1] / profile[0]))
@@ -127,8 +150,10 @@ def plot_monitor(result: Result, ax) -> None:
         color = plotting.COLORS["blue"] if name.startswith("tanh") else plotting.COLORS["green"]
         ax.plot(t, profile, color=color, ls="--" if "default" in name else "-", label=name)
     plotting.log_axis(ax)
-    ax.set(xlabel="time step $t$ (the loss is read at the last step)",
-           ylabel=r"$\|\partial L/\partial h_t\|$ (log scale)")
+    ax.set(
+        xlabel="time step $t$ (the loss is read at the last step)",
+        ylabel=r"$\|\partial L/\partial h_t\|$ (log scale)",
+    )
     ax.legend(loc="lower right")
 
 
@@ -154,7 +179,9 @@ class ClipLogConfig:
 
 def compute_clip_log(config: ClipLogConfig, rng: np.random.Generator) -> Result:
     model = recipe_model(features=2, hidden=config.hidden)
-    log = train_recipe(model, config.steps, config.seq_len, config.max_norm, config.lr, config.batch, rng)
+    log = train_recipe(
+        model, config.steps, config.seq_len, config.max_norm, config.lr, config.batch, rng
+    )
     losses, norms = log.loss, log.grad_norm
     norms_arr = np.asarray(norms)
     facts = {
@@ -168,8 +195,15 @@ def compute_clip_log(config: ClipLogConfig, rng: np.random.Generator) -> Result:
         "seq_len": config.seq_len,
         "steps": config.steps,
     }
-    return Result(data={"step": np.arange(1, config.steps + 1), "loss": np.asarray(losses), "norm": norms_arr,
-                        "max_norm": config.max_norm}, facts=facts)
+    return Result(
+        data={
+            "step": np.arange(1, config.steps + 1),
+            "loss": np.asarray(losses),
+            "norm": norms_arr,
+            "max_norm": config.max_norm,
+        },
+        facts=facts,
+    )
 
 
 def plot_clip_log(result: Result, axes) -> None:
@@ -177,16 +211,38 @@ def plot_clip_log(result: Result, axes) -> None:
     left, right = axes
     left.plot(step, result.data["norm"], color=plotting.COLORS["blue"], lw=0.9)
     left.axhline(max_norm, color=plotting.COLORS["orange"], ls="--", lw=1.4, zorder=3)
-    left.text(step[-1], max_norm * 1.15, f"max_norm = {max_norm:g}", color=plotting.COLORS["orange"],
-              ha="right", va="bottom", fontsize=9, zorder=4, bbox={"facecolor": plotting.CARD, "edgecolor": "none", "pad": 1})
+    left.text(
+        step[-1],
+        max_norm * 1.15,
+        f"max_norm = {max_norm:g}",
+        color=plotting.COLORS["orange"],
+        ha="right",
+        va="bottom",
+        fontsize=9,
+        zorder=4,
+        bbox={"facecolor": plotting.CARD, "edgecolor": "none", "pad": 1},
+    )
     plotting.log_axis(left)
-    left.set(xlabel="training step", ylabel="global gradient norm (log scale)", title="norm logged before clipping")
+    left.set(
+        xlabel="training step",
+        ylabel="global gradient norm (log scale)",
+        title="norm logged before clipping",
+    )
     right.plot(step, result.data["loss"], color=plotting.COLORS["green"], lw=0.9)
     right.axhline(ADDING_BASELINE_MSE, color=plotting.COLORS["grey"], ls=":", lw=1.4)
-    right.text(step[-1], ADDING_BASELINE_MSE * 1.15, "always predict 1", color=plotting.COLORS["grey"], ha="right",
-               va="bottom", fontsize=9)
+    right.text(
+        step[-1],
+        ADDING_BASELINE_MSE * 1.15,
+        "always predict 1",
+        color=plotting.COLORS["grey"],
+        ha="right",
+        va="bottom",
+        fontsize=9,
+    )
     plotting.log_axis(right)
-    right.set(xlabel="training step", ylabel="mean squared error (log scale)", title="training loss")
+    right.set(
+        xlabel="training step", ylabel="mean squared error (log scale)", title="training loss"
+    )
 
 
 FIGURES = [
@@ -209,8 +265,15 @@ FIGURES = [
     FigureSpec(
         name="l08_clip_log",
         compute=compute_clip_log,
-        claims=(Claim("the loss stays at the baseline for a while and then drops",
-                      lambda f: f["loss_leaves_baseline_step"] > 0 and f["final_loss"] < 0.5 * f["baseline_loss"]),),
+        claims=(
+            Claim(
+                "the loss stays at the baseline for a while and then drops",
+                lambda f: (
+                    f["loss_leaves_baseline_step"] > 0
+                    and f["final_loss"] < 0.5 * f["baseline_loss"]
+                ),
+            ),
+        ),
         plot=plot_clip_log,
         config=ClipLogConfig(),
         fast=ClipLogConfig(hidden=8, seq_len=10, steps=60, tail=10),

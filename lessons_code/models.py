@@ -61,7 +61,7 @@ def set_forget_bias(lstm: nn.LSTM, value: float = 1.0) -> None:
                 param[h : 2 * h] = value
             elif name.startswith("bias_hh"):
                 param[h : 2 * h] = 0.0
-# --8<-- [end:inits]
+    # --8<-- [end:inits]
 
 
 # --8<-- [start:cores]
@@ -104,7 +104,7 @@ class LastStepRegressor(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outputs, _ = self.core(x)  # (batch, T, hidden): the hidden state after every step
         return self.head(outputs[:, -1]).squeeze(-1)
-# --8<-- [end:regressor]
+        # --8<-- [end:regressor]
 
 
 # --8<-- [start:stacked]
@@ -141,7 +141,8 @@ class StackedRNN(nn.Module):
         drive = torch.einsum("gbti,ghi->gbth", x, self.W_ih) + self.b[:, None]
         h = torch.zeros(x.shape[0], x.shape[1], self.W_hh.shape[1], dtype=x.dtype)
         states = []
-        for t, drive_t in enumerate(drive.unbind(2)):  # unbind: its backward is one stack, not T copies
+        # unbind: its backward is one stack, not T copies
+        for t, drive_t in enumerate(drive.unbind(2)):
             if truncate_every is not None and t > 0:
                 cut = (t % truncate_every) == 0
                 if bool(cut.any()):
@@ -157,4 +158,4 @@ class StackedRNN(nn.Module):
         if every_step:
             return torch.einsum("gbth,goh->gbto", states, self.W_out) + self.b_out[:, None]
         return torch.baddbmm(self.b_out, states[:, :, -1], self.W_out.transpose(1, 2))
-# --8<-- [end:stacked]
+        # --8<-- [end:stacked]

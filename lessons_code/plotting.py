@@ -76,7 +76,9 @@ STYLE = {
 }
 
 
-def new_figure(size: tuple[float, float], panels: tuple[int, int] = (1, 1)) -> tuple[Figure, Axes | tuple[Axes, ...]]:
+def new_figure(
+    size: tuple[float, float], panels: tuple[int, int] = (1, 1)
+) -> tuple[Figure, Axes | tuple[Axes, ...]]:
     """A styled figure with rows x cols axes: a single Axes, or a flat tuple of them."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(*panels, figsize=size, layout="constrained", squeeze=False)
@@ -122,8 +124,12 @@ def log_axis(ax: Axes, axis: str = "y") -> None:
     getattr(ax, f"{axis}axis").set_major_locator(locator)
 
 
-def annotate_points(ax: Axes, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], color: str = INK) -> None:
+def annotate_points(
+    ax: Axes, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], color: str = INK
+) -> None:
     """Mark and label a few points (values quoted in the prose)."""
     ax.scatter(xs, ys, s=22, color=color, zorder=3)
     for x, y, label in zip(xs, ys, labels):
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=9, color=color)
+        ax.annotate(
+            label, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=9, color=color
+        )

@@ -56,7 +56,8 @@ class FigureSpec:
     seed: int = 0
     panels: tuple[int, int] = (1, 1)  # rows, columns of axes handed to plot()
     size: tuple[float, float] = (6.4, 3.8)  # inches; 96 CSS px per inch on the page
-    nonfinite_ok: frozenset[str] = field(default_factory=frozenset)  # data/fact keys allowed NaN/inf
+    # data/fact keys allowed NaN/inf
+    nonfinite_ok: frozenset[str] = field(default_factory=frozenset)
     # What the page says in words about the published results, each with a test on the facts. The words
     # of a sentence cannot change with the numbers, so if new results contradict one, the publishing
     # build stops and names the sentence instead of publishing a page that says the opposite of its figure.
@@ -79,7 +80,9 @@ class FigureSpec:
 
 def lesson_module_names() -> list[str]:
     """``lessons_code.lNN_*`` module names, in lesson order."""
-    names = [m.name for m in pkgutil.iter_modules([str(PACKAGE_DIR)]) if LESSON_MODULE.match(m.name)]
+    names = [
+        m.name for m in pkgutil.iter_modules([str(PACKAGE_DIR)]) if LESSON_MODULE.match(m.name)
+    ]
     return [f"lessons_code.{n}" for n in sorted(names)]
 
 
@@ -87,16 +90,18 @@ def load_modules() -> list[ModuleType]:
     return [importlib.import_module(name) for name in lesson_module_names()]
 
 
-def all_figures(modules: list[ModuleType] | None = None) -> dict[str, tuple[ModuleType, FigureSpec]]:
+def all_figures(
+    modules: list[ModuleType] | None = None,
+) -> dict[str, tuple[ModuleType, FigureSpec]]:
     """Every declared figure by name, with the module that declares it."""
     figures: dict[str, tuple[ModuleType, FigureSpec]] = {}
     for module in modules if modules is not None else load_modules():
         for spec in getattr(module, "FIGURES", []):
             if not spec.name.startswith(module.__name__.rsplit(".", 1)[1][:3] + "_"):
-                raise ValueError(f"{module.__name__}: figure {spec.name!r} must start with its lesson prefix")
+                raise ValueError(
+                    f"{module.__name__}: figure {spec.name!r} must start with its lesson prefix"
+                )
             if spec.name in figures:
                 raise ValueError(f"figure {spec.name!r} is declared twice")
             figures[spec.name] = (module, spec)
     return figures
-
-

@@ -116,7 +116,8 @@ def cache_key(module: ModuleType, spec: FigureSpec, preset: str) -> str:
     always compute with the same fixed thread count (seeding.torch_threads), and the thread count and the CPU
     signature are part of the key, so a cached figure is only reused where it would come out the same."""
     sources = dependency_sources(module.__name__)
-    for name in PIPELINE_MODULES:  # their own source only: e.g. the hang guard's wording changes no figure
+    # their own source only: e.g. the hang guard's wording changes no figure
+    for name in PIPELINE_MODULES:
         sources[name] = hashlib.sha256(_module_path(name).read_bytes()).hexdigest()
     payload = {
         "format": FORMAT_VERSION,
@@ -172,7 +173,13 @@ class Entry:
             return False
 
     def remove(self) -> None:
-        for path in (self.key, self.svg, self.png, self.json):  # key first: nothing may vouch for a partial entry
+        # key first: nothing may vouch for a partial entry
+        for path in (
+            self.key,
+            self.svg,
+            self.png,
+            self.json,
+        ):
             path.unlink(missing_ok=True)
 
     def write(self, key: str, images: tuple[bytes, bytes], facts_json: bytes) -> None:
@@ -181,8 +188,12 @@ class Entry:
         _atomic_write(self.svg, svg)
         _atomic_write(self.png, png)
         _atomic_write(self.json, facts_json)
-        record = {"key": key, "svg_sha256": _sha256_bytes(svg), "png_sha256": _sha256_bytes(png),
-                  "json_sha256": _sha256_bytes(facts_json)}
+        record = {
+            "key": key,
+            "svg_sha256": _sha256_bytes(svg),
+            "png_sha256": _sha256_bytes(png),
+            "json_sha256": _sha256_bytes(facts_json),
+        }
         _atomic_write(self.key, json.dumps(record, indent=1).encode())
 
 
@@ -249,7 +260,9 @@ def check_result(spec: FigureSpec, result: Any) -> None:
                 continue
             bad = list(_nonfinite_paths(value, f"{section}.{key}"))
             if bad:
-                raise ValueError(f"non-finite values where finite ones are expected: {', '.join(bad[:5])}")
+                raise ValueError(
+                    f"non-finite values where finite ones are expected: {', '.join(bad[:5])}"
+                )
 
 
 class _FactFiller(string.Formatter):
@@ -259,13 +272,19 @@ class _FactFiller(string.Formatter):
     def __init__(self, facts: dict[str, Any], config: dict[str, Any]) -> None:
         self.facts, self.config = facts, config
 
-    def get_field(self, field_name, args, kwargs):  # the whole name is the key: "power_0.9_10" has dots
-        source, key = (self.config, field_name[len("config."):]) if field_name.startswith("config.") \
+    # the whole name is the key: "power_0.9_10" has dots
+    def get_field(self, field_name, args, kwargs):
+        source, key = (
+            (self.config, field_name[len("config.") :])
+            if field_name.startswith("config.")
             else (self.facts, field_name)
+        )
         if key not in source:
             kind = "setting" if source is self.config else "fact"
-            raise KeyError(f"alt text names the {kind} {key!r}, which this figure does not have; "
-                           f"its {kind}s: {', '.join(sorted(source))}")
+            raise KeyError(
+                f"alt text names the {kind} {key!r}, which this figure does not have; "
+                f"its {kind}s: {', '.join(sorted(source))}"
+            )
         return source[key], field_name
 
     def format_field(self, value, format_spec):
@@ -286,11 +305,16 @@ def check_claims(spec: FigureSpec, result: Result) -> None:
     publishing preset is held to them: the small fast preset is not the run the page describes."""
     broken = [claim.says for claim in spec.claims if not claim.holds(result.facts)]
     if broken:
-        raise ValueError("the page says " + "; and ".join(repr(b) for b in broken)
-                         + ", which these results no longer support: rewrite the sentence or find out what changed")
+        raise ValueError(
+            "the page says "
+            + "; and ".join(repr(b) for b in broken)
+            + ", which these results no longer support: rewrite the sentence or find out what changed"
+        )
 
 
-def facts_document(module: ModuleType, spec: FigureSpec, preset: str, result: Result) -> dict[str, Any]:
+def facts_document(
+    module: ModuleType, spec: FigureSpec, preset: str, result: Result
+) -> dict[str, Any]:
     width, height = (round(v * 96) for v in spec.size)  # CSS pixels at 96 px per inch
     return {
         "figure": spec.name,
@@ -301,7 +325,9 @@ def facts_document(module: ModuleType, spec: FigureSpec, preset: str, result: Re
         "config": config_dict(spec.config_for(preset)),
         "versions": versions(),
         "runtime_budget_s": spec.budget_s(preset),
-        "alt": render_alt(spec.alt, to_jsonable(result.facts), config_dict(spec.config_for(preset))),
+        "alt": render_alt(
+            spec.alt, to_jsonable(result.facts), config_dict(spec.config_for(preset))
+        ),
         "width": width,
         "height": height,
         "facts": to_jsonable(result.facts),
@@ -365,8 +391,12 @@ def _where_it_happened(exc: BaseException) -> tuple[str, int]:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.name != "on_alarm"]
     if not frames:
         return "?", 0
-    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(PACKAGE_DIR.parent)
-            and Path(f.filename).name != "runner.py"]
+    ours = [
+        f
+        for f in frames
+        if Path(f.filename).resolve().is_relative_to(PACKAGE_DIR.parent)
+        and Path(f.filename).name != "runner.py"
+    ]
     frame = (ours or frames)[-1]
     return frame.filename, frame.lineno or 0
 
@@ -391,16 +421,22 @@ def produce(module: ModuleType, spec: FigureSpec, preset: str) -> tuple[tuple[by
             png = plotting.render_card_png(fig)  # after the SVG, which it leaves as it was
             stage = "save"
             document = facts_document(module, spec, preset, result)
-            facts_json = (json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
+            facts_json = (
+                json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+            ).encode()
     except Exception as exc:  # noqa: BLE001 - every failure is re-raised with its full location
         filename, line = _where_it_happened(exc)
-        if Path(filename).name == "runner.py":  # found by the runner's checks (NaN, a malformed result): the
-            code = (spec.plot if stage == "plot" else spec.compute).__code__  # function that produced it is the place
+        # found by the runner's checks (NaN, a malformed result): the
+        if Path(filename).name == "runner.py":
+            # function that produced it is the place
+            code = (spec.plot if stage == "plot" else spec.compute).__code__
             filename, line = code.co_filename, code.co_firstlineno
         raise FigureError(
             f"{where}: {stage} function {function} failed: {type(exc).__name__}: {exc} "
             f"(at {Path(filename).name}:{line})",
-            figure=spec.name, file=filename, line=line,
+            figure=spec.name,
+            file=filename,
+            line=line,
         ) from exc
     return (svg, png), facts_json
 
@@ -471,32 +507,58 @@ def run_figures(
         started = time.perf_counter()
         key = cache_key(module, spec, preset)
         if not force and entry.is_fresh(key):
-            outcomes[name] = Outcome(name, "cached", time.perf_counter() - started, expected=spec.budget_s(preset))
+            outcomes[name] = Outcome(
+                name, "cached", time.perf_counter() - started, expected=spec.budget_s(preset)
+            )
             continue
         entry.remove()
         stale.append((name, key, spec.budget_s(preset)))
 
-    def finish(name: str, key: str, expected: float, status: str, payload, facts_json: bytes, seconds: float):
+    def finish(
+        name: str,
+        key: str,
+        expected: float,
+        status: str,
+        payload,
+        facts_json: bytes,
+        seconds: float,
+    ):
         if status == "ok":
             Entry(out_dir, name).write(key, payload, facts_json)
             outcome = Outcome(name, "computed", seconds, expected=expected)
             log(f"computed {name} in {seconds:.1f} s (expected {expected:g} s)", flush=True)
             if outcome.slow:
-                log(hang_guard_module.slow_note(name, seconds, expected), file=sys.stderr, flush=True)
+                log(
+                    hang_guard_module.slow_note(name, seconds, expected),
+                    file=sys.stderr,
+                    flush=True,
+                )
         else:
-            outcome = Outcome(name, "failed", seconds, str(payload), expected=expected,
-                              file=getattr(payload, "file", ""), line=getattr(payload, "line", 0))
+            outcome = Outcome(
+                name,
+                "failed",
+                seconds,
+                str(payload),
+                expected=expected,
+                file=getattr(payload, "file", ""),
+                line=getattr(payload, "line", 0),
+            )
             log(f"FAILED {payload}", file=sys.stderr, flush=True)
         outcomes[name] = outcome
 
     if jobs is None:
         # A spawned worker first spends seconds importing torch and the lessons: not worth it for little work.
-        jobs = default_jobs() if sum(expected for _, _, expected in stale) >= WORTH_A_WORKER_S else 1
+        jobs = (
+            default_jobs() if sum(expected for _, _, expected in stale) >= WORTH_A_WORKER_S else 1
+        )
     if stale:
         limits = [hang_guard_module.hang_limit_s(expected) for _, _, expected in stale]
         longest = None if None in limits else max(limits)
-        log(f"computing {len(stale)} figure(s) in {min(jobs, len(stale))} process(es); hang guard per figure "
-            + ("off" if longest is None else f"up to {longest:.0f} s"), flush=True)
+        log(
+            f"computing {len(stale)} figure(s) in {min(jobs, len(stale))} process(es); hang guard per figure "
+            + ("off" if longest is None else f"up to {longest:.0f} s"),
+            flush=True,
+        )
     if jobs <= 1 or len(stale) <= 1:
         for name, key, expected in stale:
             module, spec = figures[name]
@@ -528,24 +590,54 @@ def _run_in_workers(stale, preset: str, jobs: int, finish) -> None:
         while queue or in_flight:
             while queue and len(in_flight) < jobs:
                 name, key, expected = queue.pop(0)
-                in_flight[name] = (key, expected, time.monotonic(), pool.apply_async(_produce_in_worker, (name, preset)))
+                in_flight[name] = (
+                    key,
+                    expected,
+                    time.monotonic(),
+                    pool.apply_async(_produce_in_worker, (name, preset)),
+                )
             time.sleep(0.05)
             for name, (key, expected, _, result) in list(in_flight.items()):
                 if result.ready():
                     del in_flight[name]
                     finish(name, key, expected, *result.get())
-            hung = [name for name, (_, expected, handed_over, _) in in_flight.items()
-                    if _outer_limit(expected) is not None and time.monotonic() - handed_over > _outer_limit(expected)]
+            hung = [
+                name
+                for name, (_, expected, handed_over, _) in in_flight.items()
+                if _outer_limit(expected) is not None
+                and time.monotonic() - handed_over > _outer_limit(expected)
+            ]
             if hung:
                 pool.terminate()
                 for name, (key, expected, _, _) in in_flight.items():
-                    reason = (hang_guard_module.hang_message(hang_guard_module.hang_limit_s(expected), expected)
-                              if name in hung else "stopped unfinished because another figure hung")
-                    finish(name, key, expected, "failed", f"lesson {name.split('_', 1)[0]}, figure {name}: {reason} "
-                           "(its worker process was stopped)", b"", 0.0)
+                    reason = (
+                        hang_guard_module.hang_message(
+                            hang_guard_module.hang_limit_s(expected), expected
+                        )
+                        if name in hung
+                        else "stopped unfinished because another figure hung"
+                    )
+                    finish(
+                        name,
+                        key,
+                        expected,
+                        "failed",
+                        f"lesson {name.split('_', 1)[0]}, figure {name}: {reason} "
+                        "(its worker process was stopped)",
+                        b"",
+                        0.0,
+                    )
                 for name, key, expected in queue:
-                    finish(name, key, expected, "failed", f"lesson {name.split('_', 1)[0]}, figure {name}: not run, "
-                           "because another figure hung", b"", 0.0)
+                    finish(
+                        name,
+                        key,
+                        expected,
+                        "failed",
+                        f"lesson {name.split('_', 1)[0]}, figure {name}: not run, "
+                        "because another figure hung",
+                        b"",
+                        0.0,
+                    )
                 return
 
 

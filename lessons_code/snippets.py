@@ -26,11 +26,15 @@ MARKER = re.compile(
     re.I,
 )
 #: An include line as a notebook template writes it: a comment, so that the template stays valid Python.
-INCLUDE = re.compile(r'^(?P<indent>[ \t]*)#[ \t]*-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+?):(?P<name>[a-z][-_0-9a-z]*)"[ \t]*$',
-                     re.I)
+INCLUDE = re.compile(
+    r'^(?P<indent>[ \t]*)#[ \t]*-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+?):(?P<name>[a-z][-_0-9a-z]*)"[ \t]*$',
+    re.I,
+)
 #: The same line as a page writes it inside a code fence (pymdownx.snippets' inline form, with a section).
-PAGE_INCLUDE = re.compile(r'^(?P<indent>[ \t]*)-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+?):(?P<name>[a-z][-_0-9a-z]*)"[ \t]*$',
-                          re.I)
+PAGE_INCLUDE = re.compile(
+    r'^(?P<indent>[ \t]*)-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+?):(?P<name>[a-z][-_0-9a-z]*)"[ \t]*$',
+    re.I,
+)
 
 
 class SnippetError(LookupError):
@@ -47,13 +51,21 @@ def section(path: str | Path, name: str, root: Path = REPO_ROOT) -> str:
     try:
         lines = file.read_text(encoding="utf-8").split("\n")
     except OSError as exc:
-        raise SnippetError(f"{path}: cannot read it for section {name!r} ({exc.strerror})") from None
+        raise SnippetError(
+            f"{path}: cannot read it for section {name!r} ({exc.strerror})"
+        ) from None
     kept: list[str] = []
     inside = found = False
     for line in lines:
         m = MARKER.match(line) if "8<-" in line else None
         if m and m.group("escape"):  # ';--8<--' shows as '--8<--' and is no marker
-            line = m.group("pre") + m.group("escape")[1:] + m.group("scissors") + m.group("section") + m.group("post")
+            line = (
+                m.group("pre")
+                + m.group("escape")[1:]
+                + m.group("scissors")
+                + m.group("section")
+                + m.group("post")
+            )
         elif m and m.group("name") == name:
             if m.group("type") == "start":
                 inside = found = True
@@ -64,8 +76,12 @@ def section(path: str | Path, name: str, root: Path = REPO_ROOT) -> str:
         if inside:
             kept.append(line)
     if not found:
-        known = sorted({m.group("name") for m in map(MARKER.match, lines) if m and m.group("type") == "start"})
-        raise SnippetError(f"{path} has no section {name!r}; its sections: {', '.join(known) or 'none'}")
+        known = sorted(
+            {m.group("name") for m in map(MARKER.match, lines) if m and m.group("type") == "start"}
+        )
+        raise SnippetError(
+            f"{path} has no section {name!r}; its sections: {', '.join(known) or 'none'}"
+        )
     return textwrap.dedent("\n".join(kept))
 
 
@@ -75,13 +91,19 @@ def sections(path: str | Path, root: Path = REPO_ROOT) -> list[str]:
     names = []
     for line in file.read_text(encoding="utf-8").split("\n"):
         m = MARKER.match(line) if "8<-" in line else None
-        if m and not m.group("escape") and m.group("type") == "start" and m.group("name") not in names:
+        if (
+            m
+            and not m.group("escape")
+            and m.group("type") == "start"
+            and m.group("name") not in names
+        ):
             names.append(m.group("name"))
     return names
 
 
-def expand(text: str, root: Path = REPO_ROOT, where: str = "", form: re.Pattern = INCLUDE
-           ) -> tuple[str, list[tuple[str, str]]]:
+def expand(
+    text: str, root: Path = REPO_ROOT, where: str = "", form: re.Pattern = INCLUDE
+) -> tuple[str, list[tuple[str, str]]]:
     """`text` with every include line (INCLUDE, or PAGE_INCLUDE for a page's fence) replaced by its section,
     line for line as pymdownx does. Returns the expanded text and the (path, section) pairs it included.
     `where` prefixes errors.

@@ -38,7 +38,7 @@ def adding_problem(n, seq_len, rng):
     y = (values * markers).sum(axis=1)
     dtype = torch.get_default_dtype()
     return torch.from_numpy(x).to(dtype), torch.from_numpy(y).to(dtype)
-# --8<-- [end:adding]
+    # --8<-- [end:adding]
 
 
 # --8<-- [start:memory]
@@ -64,7 +64,7 @@ def memory_batch(gaps, n, length, n_distractors, rng):
     tokens[:, :, -1] = vocab - 1  # the query
     one_hot = np.vstack([np.eye(vocab), np.zeros((1, vocab))]).astype(np.float32)
     return torch.from_numpy(one_hot[tokens]), torch.from_numpy(keys)
-# --8<-- [end:memory]
+    # --8<-- [end:memory]
 
 
 # --8<-- [start:recall]
@@ -79,7 +79,7 @@ def delayed_recall(n, length, delay, n_symbols, rng):
     targets = torch.full((n, length), -100)
     targets[:, delay:] = torch.from_numpy(symbols[:, :-delay])
     return x, targets
-# --8<-- [end:recall]
+    # --8<-- [end:recall]
 
 
 # --8<-- [start:cliff]
@@ -117,4 +117,4 @@ def cliff_descent(w0, b0, lr, n_steps, clip=None, **cliff):
         w, b = w - lr * g[..., 0], b - lr * g[..., 1]
         path.append(np.stack([w, b], axis=-1))
     return np.array(path), np.array(grad_norms)
-# --8<-- [end:cliff]
+    # --8<-- [end:cliff]

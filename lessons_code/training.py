@@ -33,7 +33,7 @@ def hidden_states(core: nn.RNNBase, x: torch.Tensor) -> list[torch.Tensor]:
         _, carry = core(x[:, t : t + 1], carry)
         states.append(carry[0] if isinstance(carry, tuple) else carry)  # an LSTM carries (h, c)
     return states
-# --8<-- [end:states]
+    # --8<-- [end:states]
 
 
 # --8<-- [start:monitor]
@@ -58,8 +58,10 @@ def gradient_ratio_by_lag(core: nn.RNNBase, x: torch.Tensor, readout: torch.Tens
 
 def parameter_gradient_norms(model: nn.Module) -> dict[str, float]:
     """The norm of each parameter's gradient after loss.backward(): which weights the loss pulls hardest."""
-    return {name: p.grad.norm().item() for name, p in model.named_parameters() if p.grad is not None}
-# --8<-- [end:monitor]
+    return {
+        name: p.grad.norm().item() for name, p in model.named_parameters() if p.grad is not None
+    }
+    # --8<-- [end:monitor]
 
 
 # --8<-- [start:clip]
@@ -74,31 +76,46 @@ def clip_gradients_(parameters, max_norm, per_model=False):
     if max_norm is not None:
         thresholds = torch.as_tensor(max_norm, dtype=torch.float64)
         if isinstance(max_norm, bool) or not bool((thresholds > 0).all()):  # NaN > 0 is False too
-            raise ValueError(f"max_norm must be a number > 0 (inf: never clip) or None, got {max_norm!r}")
+            raise ValueError(
+                f"max_norm must be a number > 0 (inf: never clip) or None, got {max_norm!r}"
+            )
     parameters = [p for p in parameters if p.grad is not None]
     if not per_model:
         return nn.utils.clip_grad_norm_(parameters, math.inf if max_norm is None else max_norm)
     norms = torch.sqrt(sum(p.grad.pow(2).flatten(1).sum(1) for p in parameters))
     if max_norm is not None:
-        scale = torch.clamp(max_norm / (norms + 1e-6), max=1.0)  # the same 1e-6 guard as clip_grad_norm_
+        # the same 1e-6 guard as clip_grad_norm_
+        scale = torch.clamp(max_norm / (norms + 1e-6), max=1.0)
         for p in parameters:
             p.grad.mul_(scale.view(-1, *[1] * (p.grad.dim() - 1)))
     return norms
-# --8<-- [end:clip]
+    # --8<-- [end:clip]
 
 
 # --8<-- [start:train]
 @dataclass
 class TrainingLog:
-    loss: list = field(default_factory=list)  # training loss at each step (one per model if stacked)
+    # training loss at each step (one per model if stacked)
+    loss: list = field(default_factory=list)
     grad_norm: list = field(default_factory=list)  # gradient norm at each step, before clipping
     evals: list = field(default_factory=list)  # (step, value) of every evaluation
     stopped_at: int | None = None  # the step at which `stop` said the task was done
     diverged_at: int | None = None  # the first step whose loss or gradient was NaN or infinite
 
 
-def train(model, next_batch, loss_fn, optimiser, steps, max_norm=None, per_model=False,
-          evaluate=None, eval_every=50, stop=None, on_nonfinite="stop"):
+def train(
+    model,
+    next_batch,
+    loss_fn,
+    optimiser,
+    steps,
+    max_norm=None,
+    per_model=False,
+    evaluate=None,
+    eval_every=50,
+    stop=None,
+    on_nonfinite="stop",
+):
     """Train `model` for up to `steps` optimiser steps and return a TrainingLog.
 
     next_batch() returns (x, y); loss_fn(model, x, y) returns the loss (one per model for stacked models,
@@ -137,4 +154,4 @@ def train(model, next_batch, loss_fn, optimiser, steps, max_norm=None, per_model
         if finite or on_nonfinite == "continue":
             optimiser.step()
     return log
-# --8<-- [end:train]
+    # --8<-- [end:train]

@@ -22,7 +22,12 @@ def positive_ints(obj: Any, *fields: str) -> None:
 def positive_floats(obj: Any, *fields: str) -> None:
     for field in fields:
         value = getattr(obj, field)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
             _fail(obj, field, "must be a finite number > 0")
 
 

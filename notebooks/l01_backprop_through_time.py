@@ -78,7 +78,9 @@ _, by_autograd = autograd_gradients(params, xs, h0, y)
 for name in by_autograd:
     print(f"{name:>4}: largest difference {np.max(np.abs(by_hand[name] - by_autograd[name])):.1e}")
 for activation in ACTIVATIONS:
-    print(f"{activation}: largest difference over all gradients {max_gradient_difference(params, xs, h0, y, activation):.1e}")
+    print(
+        f"{activation}: largest difference over all gradients {max_gradient_difference(params, xs, h0, y, activation):.1e}"
+    )
 
 # %% [markdown]
 # ## 4. How much does each step contribute?
@@ -95,7 +97,10 @@ for scale in (1.0, 3.0):
     norms = contribution_norms({**params, "W_hh": scale * params["W_hh"]}, xs, h0, y)
     ax.semilogy(np.arange(1, T + 1), norms, marker="o", ms=3, label=f"W_hh scaled by {scale:g}")
     print(f"scale {scale:g}: last step {norms[-1]:.2e}, first step {norms[0]:.2e}")
-ax.set(xlabel="time step $t$ (loss read at the last step)", ylabel=r"$\|\delta_t h_{t-1}^\top\|_F$ (log scale)")
+ax.set(
+    xlabel="time step $t$ (loss read at the last step)",
+    ylabel=r"$\|\delta_t h_{t-1}^\top\|_F$ (log scale)",
+)
 ax.legend()
 plt.show()
 

@@ -85,7 +85,9 @@ plt.show()
 nonnormal = np.array([[0.9, 4.0], [0.0, 0.9]])
 peak_lag, peak = transient_peak(nonnormal, 100)
 print("eigenvalues:", np.linalg.eigvals(nonnormal))
-print(f"largest norm {peak:.1f} at lag {peak_lag}; norm at lag 100: {jacobian_power_norms(nonnormal, 100)[100]:.3g}")
+print(
+    f"largest norm {peak:.1f} at lag {peak_lag}; norm at lag 100: {jacobian_power_norms(nonnormal, 100)[100]:.3g}"
+)
 
 # %% [markdown]
 # **Try it.** Change the off-diagonal 4.0 to 0.5 or 20. How do the height and the position of the peak move?

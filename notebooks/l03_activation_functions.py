@@ -31,7 +31,7 @@ rng = np.random.default_rng(0)
 # %% alt="Derivatives of sigmoid, tanh and ReLU against the pre-activation from -6 to 6: the sigmoid's is a low bump peaking at one quarter, tanh's a taller bump peaking at 1, ReLU's a step from 0 to 1 at zero."
 a = np.linspace(-6, 6, 601)
 fig, ax = plt.subplots(figsize=(6, 3))
-for name, (_, phi_prime, gamma) in ACTIVATIONS.items():
+for name, (_, phi_prime, _) in ACTIVATIONS.items():
     ax.plot(a, phi_prime(a), label=f"{name}: largest value {phi_prime(a).max():.3g}")
 ax.set(xlabel="pre-activation $a$", ylabel=r"$\phi'(a)$")
 ax.legend(fontsize=8)
@@ -62,7 +62,13 @@ fig, axes = plt.subplots(1, 3, figsize=(9, 3), sharey=True)
 for ax, (name, (_, _, gamma)) in zip(axes, ACTIVATIONS.items()):
     norms = [gradient_norm_at_lag(with_sigma_max(D, f / gamma), name, inputs, lag) for f in factors]
     ax.loglog(factors, norms, marker="o", ms=3, label="measured")
-    ax.loglog(factors, np.minimum(pascanu_bound(factors, 1.0, lag), 1e30), ls="--", color="grey", label="bound")
+    ax.loglog(
+        factors,
+        np.minimum(pascanu_bound(factors, 1.0, lag), 1e30),
+        ls="--",
+        color="grey",
+        label="bound",
+    )
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set(title=name, xlabel=r"$\gamma\,\sigma_{\max}(W)$", ylim=(1e-30, 1e30))
     ax.set_xticks([0.3, 1, 3], labels=["0.3", "1", "3"])
@@ -94,8 +100,10 @@ fig, ax = plt.subplots(figsize=(6, 3))
 ax.semilogx(scales, saturated, marker="o", ms=3)
 ax.set(xlabel="input standard deviation", ylabel=r"fraction with $\tanh'(a) < 0.1$")
 plt.show()
-print(f"median tanh' with inputs of std {scales[0]:.2g}: {np.median(primes[0]):.3f}, "
-      f"std {scales[-1]:.2g}: {np.median(primes[-1]):.2e}")
+print(
+    f"median tanh' with inputs of std {scales[0]:.2g}: {np.median(primes[0]):.3f}, "
+    f"std {scales[-1]:.2g}: {np.median(primes[-1]):.2e}"
+)
 
 # %% [markdown]
 # ## 4. A ReLU network with identity weights
@@ -110,7 +118,9 @@ print(f"median tanh' with inputs of std {scales[0]:.2g}: {np.median(primes[0]):.
 
 for scale in (1.0, 1.05):
     largest, gradient_norm, _ = identity_relu_demo(scale)
-    print(f"W = {scale} I: largest ReLU derivative met {largest:g}, gradient norm after 50 steps {gradient_norm:.3g}")
+    print(
+        f"W = {scale} I: largest ReLU derivative met {largest:g}, gradient norm after 50 steps {gradient_norm:.3g}"
+    )
 
 # %% [markdown]
 # **Try it.** Use `scale = 0.95`. What does the gradient do, and why is the ReLU derivative not the reason?

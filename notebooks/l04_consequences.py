@@ -34,7 +34,9 @@ rng = np.random.default_rng(0)
 
 
 x, y = memory_batch([3], n=2, length=5, n_distractors=4, rng=np.random.default_rng(0))
-print(x[0].argmax(-1), y[0])  # token ids per sequence: key, three distractors, query (6); then the keys
+print(
+    x[0].argmax(-1), y[0]
+)  # token ids per sequence: key, three distractors, query (6); then the keys
 
 # %% [markdown]
 # The network is a tanh RNN with a linear readout at the query step that scores the two keys. To train one
@@ -54,7 +56,9 @@ print(x[0].argmax(-1), y[0])  # token ids per sequence: key, three distractors, 
 
 
 gaps = [2, 5, 10, 20, 40]
-model, _ = train_memory(gaps, seeds=1, hidden=32, n_distractors=4, steps=300, batch=64, lr=3e-3, rng=rng)
+model, _ = train_memory(
+    gaps, seeds=1, hidden=32, n_distractors=4, steps=300, batch=64, lr=3e-3, rng=rng
+)
 x, y = memory_batch(gaps, 2000, max(gaps) + 2, 4, rng)
 with torch.no_grad():
     accuracy = (model(x).argmax(-1) == y).float().mean(1).numpy()
@@ -91,15 +95,19 @@ plt.show()
 
 path, grad_norms = cliff_descent(8.0, -3.0, lr=1.0, n_steps=300)
 jump = int(np.argmax(grad_norms))
-print(f"largest gradient norm {grad_norms.max():.3g} at step {jump}, "
-      f"median before it {np.median(grad_norms[:jump]):.3g}")
+print(
+    f"largest gradient norm {grad_norms.max():.3g} at step {jump}, "
+    f"median before it {np.median(grad_norms[:jump]):.3g}"
+)
 print(f"that step moved (w, b) by {np.hypot(*(path[jump + 1] - path[jump])):.3g}")
 
 # %% alt="Left: the loss over the plane of w and b as an image, with a sharp diagonal wall between a low-loss and a high-loss region, and the gradient-descent path that creeps towards the wall and is thrown far away from it. Right: the gradient norm at each step on a log axis, with a single spike many orders of magnitude above the rest."
 w_grid, b_grid = np.meshgrid(np.linspace(-1, 10, 96), np.linspace(-7, 3, 96))
 loss_grid, _, _ = cliff_loss_and_grad(w_grid, b_grid)
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
-image = left.imshow(loss_grid, origin="lower", extent=(-1, 10, -7, 3), aspect="auto", cmap="viridis")
+image = left.imshow(
+    loss_grid, origin="lower", extent=(-1, 10, -7, 3), aspect="auto", cmap="viridis"
+)
 left.plot(path[:, 0], path[:, 1], color="white", marker=".", ms=3, lw=0.8)
 left.set(xlim=(-1, 10), ylim=(-7, 3), xlabel="$w$", ylabel="$b$", title="loss and the descent path")
 fig.colorbar(image, ax=left, label="loss")

@@ -54,11 +54,17 @@ w0, b0 = rng.uniform(4, 10, 200), rng.uniform(-6, 0, 200)
 with np.errstate(over="ignore", invalid="ignore"):
     for lr in (1.0, 10.0, 30.0):
         success = {}
-        for name, clip in (("without clipping", None), ("with clipping", lambda g: clip_by_norm(g, 0.1))):
+        for name, clip in (
+            ("without clipping", None),
+            ("with clipping", lambda g: clip_by_norm(g, 0.1)),
+        ):
             path, _ = cliff_descent(w0, b0, lr, 500, clip)
             loss, _, _ = cliff_loss_and_grad(path[-1, :, 0], path[-1, :, 1])
             success[name] = np.mean(loss < 1e-3)
-        print(f"lr {lr:>4}: loss below 1e-3 in " + ", ".join(f"{s:4.0%} of runs {n}" for n, s in success.items()))
+        print(
+            f"lr {lr:>4}: loss below 1e-3 in "
+            + ", ".join(f"{s:4.0%} of runs {n}" for n, s in success.items())
+        )
 
 # %% [markdown]
 # **Try it.** Change the threshold to 0.01 or 10. A small threshold slows descent everywhere; a large
@@ -85,14 +91,26 @@ for name, max_norm in (("no clipping", None), ("clipped at 1", 1.0)):
     torch.manual_seed(1)  # the same initial weights ...
     batches = np.random.default_rng(0)  # ... and the same batches for both runs
     model = LastStepRegressor(irnn(2, 64))
-    runs[name] = train(model, lambda: adding_problem(32, 100, batches), lambda m, x, y: ((m(x) - y) ** 2).mean(),
-                       torch.optim.SGD(model.parameters(), lr=0.01), steps=200, max_norm=max_norm)
+    runs[name] = train(
+        model,
+        lambda batches=batches: adding_problem(32, 100, batches),
+        lambda m, x, y: ((m(x) - y) ** 2).mean(),
+        torch.optim.SGD(model.parameters(), lr=0.01),
+        steps=200,
+        max_norm=max_norm,
+    )
 for name, log in runs.items():
     norms = np.array(log.grad_norm)
     finite = norms[np.isfinite(norms)]
-    print(f"{name:>12}: {len(log.loss)} steps, largest norm {finite.max():.3g}, "
-          f"last loss {log.loss[-1]:.4g}, " + ("always finite" if log.diverged_at is None
-                                               else f"not finite from step {log.diverged_at} on"))
+    print(
+        f"{name:>12}: {len(log.loss)} steps, largest norm {finite.max():.3g}, "
+        f"last loss {log.loss[-1]:.4g}, "
+        + (
+            "always finite"
+            if log.diverged_at is None
+            else f"not finite from step {log.diverged_at} on"
+        )
+    )
 
 # %% alt="Two panels over SGD steps for an IRNN on the adding problem, without and with clipping. Left: the logged gradient norm on a log axis. Right: the training loss on a log axis."
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
@@ -137,7 +155,9 @@ def recall_accuracy(k, delay=6, steps=250, n_symbols=4, hidden=48, length=48):
 
 
 for k in (3, 12):
-    print(f"chunks of {k:>2} steps, delay 6: recall accuracy {recall_accuracy(k):.3f} (chance 0.25)")
+    print(
+        f"chunks of {k:>2} steps, delay 6: recall accuracy {recall_accuracy(k):.3f} (chance 0.25)"
+    )
 
 # %% [markdown]
 # With chunks shorter than the delay the network only learns what a chunk can show it; with longer chunks

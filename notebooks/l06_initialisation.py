@@ -48,9 +48,13 @@ print("orthogonal:", torch.allclose(W.T @ W, torch.eye(64), atol=1e-5))
 # %% alt="Gradient ratio against lag on a log axis for six freshly initialised networks over 100 steps: the default tanh RNN and the LSTM with forget bias 0 fall fastest, the orthogonal tanh RNN and the LSTM with forget bias 1 fall much more slowly, and the IRNN and the LSTM with forget bias 3 stay closest to 1."
 n_in, hidden, T = 4, 64, 100
 x = torch.randn(16, T, n_in, dtype=torch.float64)
-readout = torch.randn(hidden, dtype=torch.float64) / hidden ** 0.5
-models = {"tanh, default": tanh_rnn(n_in, hidden), "tanh, orthogonal": orthogonal_tanh_rnn(n_in, hidden),
-          "IRNN": irnn(n_in, hidden), **{f"LSTM, forget bias {b:g}": lstm(n_in, hidden, b) for b in (0.0, 1.0, 3.0)}}
+readout = torch.randn(hidden, dtype=torch.float64) / hidden**0.5
+models = {
+    "tanh, default": tanh_rnn(n_in, hidden),
+    "tanh, orthogonal": orthogonal_tanh_rnn(n_in, hidden),
+    "IRNN": irnn(n_in, hidden),
+    **{f"LSTM, forget bias {b:g}": lstm(n_in, hidden, b) for b in (0.0, 1.0, 3.0)},
+}
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 for name, core in models.items():
     ratio = gradient_ratio_by_lag(core.double(), x, readout)
@@ -81,8 +85,12 @@ plt.show()
 
 u = rng.uniform(-1, 1, 2000)
 for rho in (0.8, 1.5):
-    distance = state_distance(EchoStateNetwork(200, rho, 0.5, rng), u[:100], *rng.uniform(-1, 1, (2, 200)))
-    print(f"rho = {rho}: distance between two runs from different starts after 100 steps {distance[-1]:.2e}")
+    distance = state_distance(
+        EchoStateNetwork(200, rho, 0.5, rng), u[:100], *rng.uniform(-1, 1, (2, 200))
+    )
+    print(
+        f"rho = {rho}: distance between two runs from different starts after 100 steps {distance[-1]:.2e}"
+    )
 
 # %% [markdown]
 # ## 3. How much does the reservoir remember?

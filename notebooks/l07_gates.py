@@ -48,8 +48,11 @@ h = c = torch.zeros(2, 8, dtype=torch.float64)
 for t in range(5):
     h, c, _ = lstm_step(cell, x[:, t], h, c)
 _, (h_torch, c_torch) = cell(x)
-print("largest difference from nn.LSTM:", (h - h_torch[0]).abs().max().detach().item(),
-      (c - c_torch[0]).abs().max().detach().item())
+print(
+    "largest difference from nn.LSTM:",
+    (h - h_torch[0]).abs().max().detach().item(),
+    (c - c_torch[0]).abs().max().detach().item(),
+)
 
 # %% [markdown]
 # ## 2. The gradient along the cell state
@@ -70,7 +73,9 @@ for bias, color in ((1.0, "tab:blue"), (3.0, "tab:orange")):
     measured, forget_only = cell_gradient_by_lag(lstm(2, 64, forget_bias=bias).double(), x, readout)
     ax.semilogy(measured, color=color, label=f"forget bias {bias:g}: measured")
     ax.semilogy(forget_only, color=color, ls="--", label=f"forget bias {bias:g}: forget gates only")
-    print(f"forget bias {bias:g}: ratio at lag 99, measured {measured[-1]:.2e}, forget gates only {forget_only[-1]:.2e}")
+    print(
+        f"forget bias {bias:g}: ratio at lag 99, measured {measured[-1]:.2e}, forget gates only {forget_only[-1]:.2e}"
+    )
 ax.set(xlabel="lag $k$", ylabel=r"$\|\partial L/\partial c_{T-k}\|$ (relative)")
 ax.legend(fontsize=8)
 plt.show()
@@ -103,9 +108,23 @@ plt.show()
 # %%
 test = adding_problem(500, 50, np.random.default_rng(1))
 curves = {}
-for name, kind, lr in (("tanh RNN", "tanh_rnn", 1e-3), ("LSTM (forget bias 1)", "lstm", 1e-2), ("GRU", "gru", 1e-2)):
-    log = train_on_adding(adding_model(kind, hidden=32), lr, max_steps=800, batch=32, seq_len=50, max_norm=1.0,
-                          eval_every=25, stop_mse=0.01, test=test, rng=rng)
+for name, kind, lr in (
+    ("tanh RNN", "tanh_rnn", 1e-3),
+    ("LSTM (forget bias 1)", "lstm", 1e-2),
+    ("GRU", "gru", 1e-2),
+):
+    log = train_on_adding(
+        adding_model(kind, hidden=32),
+        lr,
+        max_steps=800,
+        batch=32,
+        seq_len=50,
+        max_norm=1.0,
+        eval_every=25,
+        stop_mse=0.01,
+        test=test,
+        rng=rng,
+    )
     curves[name] = log.evals
     print(f"{name:>20}: test MSE {log.evals[-1][1]:.4f} after {log.evals[-1][0]} steps")
 

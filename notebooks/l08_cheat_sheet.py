@@ -56,8 +56,9 @@ probe_x, probe_y = adding_problem(64, 100, np.random.default_rng(1))
 
 
 def profile(model):
-    norms = hidden_gradient_norms(model.core, probe_x,
-                                  lambda h: nn.functional.mse_loss(model.head(h).squeeze(-1), probe_y))
+    norms = hidden_gradient_norms(
+        model.core, probe_x, lambda h: nn.functional.mse_loss(model.head(h).squeeze(-1), probe_y)
+    )
     return norms.mean(dim=1).detach()
 
 
@@ -76,7 +77,10 @@ for name, curve in before.items():
 
 # %%
 log = train_recipe(model, steps=600, seq_len=40)
-print(norm_report(log.grad_norm, max_norm=1.0), f"; mean loss of the last 50 steps {np.mean(log.loss[-50:]):.4f}")
+print(
+    norm_report(log.grad_norm, max_norm=1.0),
+    f"; mean loss of the last 50 steps {np.mean(log.loss[-50:]):.4f}",
+)
 
 # %% alt="Three panels. Left: the gradient norm logged before clipping at every training step, on a log axis, with the threshold at 1. Middle: the training loss on a log axis, flat near one sixth at first and then falling. Right: the per-time-step gradient monitor over 100 steps for the default-initialised LSTM, the recipe LSTM before training and the same LSTM after training."
 fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained")

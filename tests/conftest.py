@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # bench/ is a folder of scripts, not an installed package
 
 from bench.gzip_server import serve  # noqa: E402
+
 SHARED = REPO.parent / "shared"
 
 
@@ -41,21 +42,31 @@ def built_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("index.html"))
 
 
-def run_cli(*args: str, env: dict | None = None, cwd: Path = REPO, replace_env: bool = False
-            ) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict | None = None, cwd: Path = REPO, replace_env: bool = False
+) -> subprocess.CompletedProcess:
     """`python -m lessons_code ARGS` in a fresh interpreter, as a contributor or the MkDocs hook runs it.
 
     `env` is added to this process's environment, or replaces it with replace_env=True."""
     return subprocess.run(
         [sys.executable, "-m", "lessons_code", *args],
-        capture_output=True, text=True, cwd=cwd, env=dict(env or {}) if replace_env else {**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=dict(env or {}) if replace_env else {**os.environ, **(env or {})},
     )
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 # Any request to a host other than this machine fails at once (and still shows in request events).
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Any request to a host other than this machine fails at once (and still shows in request events).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
 
 
 def chromium_executable() -> Path:
@@ -70,8 +81,10 @@ def unavailable(reason: str):
     """In CI a missing browser is a failure (the tests must run there); locally, a skip that says what to do."""
     if in_ci():
         pytest.fail(f"{reason} (CI is set, so the browser tests must run)", pytrace=False)
-    pytest.skip(f"{reason}: install Debian's Chromium with `apt-get install chromium` "
-                "(or point GTT_CHROMIUM at a Chrome/Chromium binary)")
+    pytest.skip(
+        f"{reason}: install Debian's Chromium with `apt-get install chromium` "
+        "(or point GTT_CHROMIUM at a Chrome/Chromium binary)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +99,9 @@ def browser():
         unavailable("the Python package playwright is not installed (`pip install -e '.[test]'`)")
     with sync_playwright() as playwright:
         try:
-            chromium = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+            chromium = playwright.chromium.launch(
+                executable_path=str(executable), args=CHROMIUM_ARGS
+            )
         except Exception as error:  # noqa: BLE001 - any launch failure means no usable browser
             unavailable(f"Chromium at {executable} did not start: {error}")
         yield chromium
@@ -97,7 +112,7 @@ def browser():
 def busy_core(limit_s: float = 600.0):
     """Keep one core fully busy in another process (a bounded loop, stopped on exit); yields a function
     that returns the CPU seconds it has used so far."""
-    loop = ("import os, time\nend = time.monotonic() + %r\nwhile time.monotonic() < end:\n    pass\n" % limit_s)
+    loop = f"import os, time\nend = time.monotonic() + {limit_s!r}\nwhile time.monotonic() < end:\n    pass\n"
     proc = subprocess.Popen([sys.executable, "-c", loop])
 
     def cpu_seconds() -> float:
@@ -124,8 +139,12 @@ def fast_figures_run(tmp_path_factory) -> tuple[Path, dict]:
         # run is what test_two_clean_runs_are_byte_identical_serial_or_in_two_processes compares against.
         proc = run_cli("figures", "--fast", "--jobs", "1", "--out", str(out))
         wall = time.monotonic() - started
-        record = {"returncode": proc.returncode, "output": proc.stdout + proc.stderr, "wall_s": wall,
-                  "busy_cpu_s": busy_cpu_s()}
+        record = {
+            "returncode": proc.returncode,
+            "output": proc.stdout + proc.stderr,
+            "wall_s": wall,
+            "busy_cpu_s": busy_cpu_s(),
+        }
     return out, record
 
 
@@ -152,10 +171,20 @@ def fast_build(tmp_path_factory, fast_figures):
     """
     site = tmp_path_factory.mktemp("site")
     with serve(site) as url:
-        env = {**os.environ, "GTT_PRESET": "fast", "GTT_FIGURES_DIR": str(fast_figures), "SITE_URL": url,
-               "NO_MKDOCS_2_WARNING": "1"}
-        proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                              capture_output=True, text=True, cwd=REPO, env=env)
+        env = {
+            **os.environ,
+            "GTT_PRESET": "fast",
+            "GTT_FIGURES_DIR": str(fast_figures),
+            "SITE_URL": url,
+            "NO_MKDOCS_2_WARNING": "1",
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         yield site, url, proc.stdout + proc.stderr
 

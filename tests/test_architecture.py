@@ -22,7 +22,12 @@ LESSON = re.compile(r"^lessons_code\.l\d\d_")
 
 def test_import_linter_keeps_every_contract() -> None:
     lint = Path(sys.executable).with_name("lint-imports")
-    proc = subprocess.run([str(lint), "--config", str(REPO / ".importlinter")], capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [str(lint), "--config", str(REPO / ".importlinter")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Contracts: 3 kept, 0 broken." in proc.stdout, proc.stdout
 
@@ -35,11 +40,20 @@ def test_import_linter_does_catch_a_lesson_importing_another(tmp_path) -> None:
     (package / "exercises").mkdir()
     (package / "exercises" / "__init__.py").write_text("")
     lesson = package / "l07_gates.py"
-    lesson.write_text("from lessons_code.l06_initialisation import orthogonal_tanh_rnn\n" + lesson.read_text())
+    lesson.write_text(
+        "from lessons_code.l06_initialisation import orthogonal_tanh_rnn\n" + lesson.read_text()
+    )
     lint = Path(sys.executable).with_name("lint-imports")
-    proc = subprocess.run([str(lint), "--config", str(REPO / ".importlinter")], capture_output=True, text=True,
-                          cwd=tmp_path, env={"PYTHONPATH": str(tmp_path), "PATH": ""})
-    assert proc.returncode == 1 and "Lessons never import each other BROKEN" in proc.stdout, proc.stdout
+    proc = subprocess.run(
+        [str(lint), "--config", str(REPO / ".importlinter")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": ""},
+    )
+    assert proc.returncode == 1 and "Lessons never import each other BROKEN" in proc.stdout, (
+        proc.stdout
+    )
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda p: p.stem)
@@ -53,11 +67,15 @@ def test_an_exercise_imports_its_own_lesson_and_core_modules_only(exercise: Path
 def test_hooks_reach_lessons_only_through_the_registry() -> None:
     for hook in sorted((REPO / "hooks").glob("*.py")):
         imported = runner._imports_of(hook, f"hooks.{hook.stem}")
-        assert not [name for name in imported if LESSON.match(name) or ".exercises" in name], hook.name
+        assert not [name for name in imported if LESSON.match(name) or ".exercises" in name], (
+            hook.name
+        )
 
 
 def test_every_lesson_depends_on_core_modules_only() -> None:
     # The figure cache follows these imports: an edit to lesson 6 must not recompute lesson 7's figures.
     for name in registry.lesson_module_names():
-        lessons = [dep for dep in runner.dependency_sources(name) if LESSON.match(dep) and dep != name]
+        lessons = [
+            dep for dep in runner.dependency_sources(name) if LESSON.match(dep) and dep != name
+        ]
         assert lessons == [], f"{name} depends on {lessons}"

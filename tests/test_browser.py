@@ -12,14 +12,12 @@ the lightbox, search and the glossary marks under keyboard focus get tests of th
 Chromium missing: these tests fail when $CI is set (CI must run them) and skip locally with the command
 that installs it.
 """
+
 from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import unescape
@@ -40,7 +38,9 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 PALETTES = {"light": "default", "dark": "slate"}
 # TeX that must never reach the reader: delimiters and commands KaTeX should have turned into HTML.
-RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\(?:frac|sum|prod|partial|mathbf|left|right|begin|sigma|rho|lambda)\b")
+RAW_TEX = re.compile(
+    r"\$\$|\\\(|\\\)|\\\[|\\\]|\\(?:frac|sum|prod|partial|mathbf|left|right|begin|sigma|rho|lambda)\b"
+)
 # Notebook outputs: hooks/notebooks.py renders them as .gtt-nb-output; stock mkdocs-jupyter as .jp-OutputArea-output.
 NOTEBOOK_OUTPUTS = ".md-content .gtt-nb-output, .md-content .jp-OutputArea-output"
 # Words the search must find once a page contains them (lessons 5 and 7); "spectral radius" is lesson 2's.
@@ -109,8 +109,14 @@ REVEAL_JS = """(block) => {
 # The dark pass runs the axe-core rules a palette can change; the light pass runs every rule. The two
 # palettes differ only in colours (custom properties) and in which palette-toggle label is shown, and
 # re-running the structural rules on the same DOM would cost a fifth of the time budget for nothing.
-AXE_PALETTE_RULES = ["color-contrast", "link-in-text-block", "label", "button-name", "aria-hidden-focus",
-                     "nested-interactive"]
+AXE_PALETTE_RULES = [
+    "color-contrast",
+    "link-in-text-block",
+    "label",
+    "button-name",
+    "aria-hidden-focus",
+    "nested-interactive",
+]
 AXE_JS = """async (only) => {
   const options = {resultTypes: ["violations"]};
   if (only) options.runOnly = {type: "rule", values: only};
@@ -165,7 +171,8 @@ class Visit:
     figure_contrast: dict[str, tuple[float, float]] = field(default_factory=dict)
     copies: list[dict] = field(default_factory=list)
     widgets: dict = field(default_factory=dict)
-    toggled: dict = field(default_factory=dict)  # light pass: after switching to dark with the toggle
+    # light pass: after switching to dark with the toggle
+    toggled: dict = field(default_factory=dict)
 
 
 class Recorder:
@@ -175,13 +182,32 @@ class Recorder:
         self.console_errors: list[str] = []
         self.foreign_requests: list[str] = []
         self.failed_requests: list[str] = []
-        page.on("console", lambda m: self.console_errors.append(f"console.{m.type}: {m.text} at {m.location.get('url')}")
-                if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: (
+                self.console_errors.append(f"console.{m.type}: {m.text} at {m.location.get('url')}")
+                if m.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
         page.on("request", self._request)
-        page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.url} ({r.failure})")
-                if urlparse(r.url).hostname in LOCAL_HOSTS else None)
-        page.on("response", lambda r: self.failed_requests.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+        page.on(
+            "requestfailed",
+            lambda r: (
+                self.failed_requests.append(f"{r.url} ({r.failure})")
+                if urlparse(r.url).hostname in LOCAL_HOSTS
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda r: (
+                self.failed_requests.append(f"{r.url} (HTTP {r.status})")
+                if r.status >= 400
+                else None
+            ),
+        )
 
     def _request(self, request) -> None:
         url = urlparse(request.url)
@@ -220,8 +246,10 @@ def figure_contrast(png: bytes) -> tuple[float, float]:
 def figure_contrasts(page) -> dict[str, tuple[float, float]]:
     """figure_contrast() of every figure on the page, keyed by image path, once all images have loaded."""
     page.evaluate(IMAGES_JS)
-    return {urlparse(img.get_attribute("src")).path: figure_contrast(img.screenshot())
-            for img in page.locator(".gtt-figure img").all()}
+    return {
+        urlparse(img.get_attribute("src")).path: figure_contrast(img.screenshot())
+        for img in page.locator(".gtt-figure img").all()
+    }
 
 
 COPY_BUTTON = "button[data-md-type=copy], button.md-clipboard"
@@ -238,9 +266,21 @@ def switch_palette(page, to: str) -> dict:
     page.locator(PALETTE_TOGGLE).click()
     page.wait_for_function("s => document.body.getAttribute('data-md-color-scheme') === s", arg=to)
     page.wait_for_timeout(400)  # longer than Material's longest colour transition (0.25 s)
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    return {"scheme": page.evaluate("document.body.getAttribute('data-md-color-scheme')"),
-            "running": sorted(set(page.evaluate(RUNNING_TRANSITIONS_JS)))}
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    # On a busy machine a healthy 0.25 s transition can still be finishing: allow it a few seconds. One that
+    # never advances (what content-visibility did to the code backgrounds) is still running after them.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"() => ({RUNNING_TRANSITIONS_JS})().length === 0", timeout=3000)
+    except PlaywrightTimeout:
+        pass
+    return {
+        "scheme": page.evaluate("document.body.getAttribute('data-md-color-scheme')"),
+        "running": sorted(set(page.evaluate(RUNNING_TRANSITIONS_JS))),
+    }
 
 
 def copy_every_block(page, path: str) -> list[dict]:
@@ -250,8 +290,13 @@ def copy_every_block(page, path: str) -> list[dict]:
     for i in range(blocks.count()):
         block, where = blocks.nth(i), f"/{path} code block {i + 1}"
         code = block.locator("pre > code")
-        copy = {"where": where, "classes": (block.get_attribute("class") or "").split(), "text": None,
-                "shown": code.evaluate("c => c.textContent"), "line_numbers": code.locator(".linenos, .lineno").count()}
+        copy = {
+            "where": where,
+            "classes": (block.get_attribute("class") or "").split(),
+            "text": None,
+            "shown": code.evaluate("c => c.textContent"),
+            "line_numbers": code.locator(".linenos, .lineno").count(),
+        }
         copies.append(copy)
         button = block.locator(COPY_BUTTON).first
         if not button.count():
@@ -259,7 +304,9 @@ def copy_every_block(page, path: str) -> list[dict]:
         page.evaluate("navigator.clipboard.writeText('')")
         block.evaluate(REVEAL_JS)
         button.click()
-        page.wait_for_function("() => navigator.clipboard.readText().then((t) => t.length > 0)", timeout=5000)
+        page.wait_for_function(
+            "() => navigator.clipboard.readText().then((t) => t.length > 0)", timeout=5000
+        )
         copy["text"] = page.evaluate("navigator.clipboard.readText()")
     return copies
 
@@ -278,7 +325,9 @@ def toggles_here(path: str) -> bool:
 def visit_every_page(browser, base_url: str, site: Path, palette: str) -> dict[str, Visit]:
     context = browser.new_context(color_scheme=palette, viewport={"width": 1280, "height": 900})
     if palette == "light":
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+        context.grant_permissions(
+            ["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/")
+        )
     page = context.new_page()
     recorder = Recorder(page)
     axe_source = AXE.read_text(encoding="utf-8")
@@ -297,12 +346,15 @@ def visit_every_page(browser, base_url: str, site: Path, palette: str) -> dict[s
             page.add_script_tag(content=axe_source)
             visit.axe = page.evaluate(AXE_JS, AXE_PALETTE_RULES if palette == "dark" else None)
         if palette == "light" and path != PRINT_PAGE:
-            visit.copies = copy_every_block(page, path)  # after axe: the "Copied" toast is not page content
+            # after axe: the "Copied" toast is not page content
+            visit.copies = copy_every_block(page, path)
             if toggles_here(path):
                 visit.toggled = switch_palette(page, "slate")
                 visit.toggled["axe"] = page.evaluate(AXE_JS, AXE_PALETTE_RULES)
-                switch_palette(page, "default")  # the choice is remembered: the next page starts light again
-        page.wait_for_load_state("networkidle")  # late requests (search index, sitemap) are this page's
+                # the choice is remembered: the next page starts light again
+                switch_palette(page, "default")
+        # late requests (search index, sitemap) are this page's
+        page.wait_for_load_state("networkidle")
         visit.console_errors, visit.foreign_requests, visit.failed_requests = recorder.drain()
         visits[path] = visit
     context.close()
@@ -314,7 +366,9 @@ def visit_in_own_browser(base_url: str, site: Path, palette: str) -> dict[str, V
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(chromium_executable()), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(chromium_executable()), args=CHROMIUM_ARGS
+        )
         try:
             return visit_every_page(chromium, base_url, site, palette)
         finally:
@@ -351,14 +405,20 @@ def test_the_site_has_its_pages(visits, site) -> None:
 
 
 def test_no_console_errors_and_no_failed_requests(visits) -> None:
-    problems = {label(v): v.console_errors + v.failed_requests for v in all_visits(visits)
-                if v.console_errors or v.failed_requests}
+    problems = {
+        label(v): v.console_errors + v.failed_requests
+        for v in all_visits(visits)
+        if v.console_errors or v.failed_requests
+    }
     assert not problems, json.dumps(problems, indent=1)
 
 
 def test_no_request_leaves_the_local_server(visits) -> None:
     foreign = {label(v): v.foreign_requests for v in all_visits(visits) if v.foreign_requests}
-    assert not foreign, "pages reached other hosts (fonts, maths and scripts must be served by the site):\n" + json.dumps(foreign, indent=1)
+    assert not foreign, (
+        "pages reached other hosts (fonts, maths and scripts must be served by the site):\n"
+        + json.dumps(foreign, indent=1)
+    )
 
 
 def test_every_image_loads_and_has_meaningful_alt_text(visits) -> None:
@@ -373,7 +433,12 @@ def test_every_image_loads_and_has_meaningful_alt_text(visits) -> None:
                 problems.append(f"{where}: no alt attribute")
             elif img["inContent"] and not img["hidden"]:
                 stem = Path(urlparse(img["src"]).path).stem
-                if len(alt) < 40 or len(alt.split()) < 6 or stem in alt or alt.lower() in ("image", "figure", "plot"):
+                if (
+                    len(alt) < 40
+                    or len(alt.split()) < 6
+                    or stem in alt
+                    or alt.lower() in ("image", "figure", "plot")
+                ):
                     problems.append(f"{where}: alt text does not describe the image: {alt!r}")
     assert not problems, "\n".join(problems)
 
@@ -392,11 +457,17 @@ def test_maths_is_rendered_and_no_raw_tex_is_visible(visits, site) -> None:
         assert not raw, f"{label(visit)} shows unrendered TeX: {raw}"
         html = (site / visit.page / "index.html").read_text(encoding="utf-8")
         expected = html.count('class="katex"')
-        assert visit.maths["katex"] == expected, f"{label(visit)}: {visit.maths} (expected {expected} formulas)"
+        assert visit.maths["katex"] == expected, (
+            f"{label(visit)}: {visit.maths} (expected {expected} formulas)"
+        )
         assert visit.maths["errors"] == 0, f"{label(visit)}: KaTeX errors on the page"
-        assert not visit.maths["fontsFailed"], f"{label(visit)}: KaTeX fonts failed: {visit.maths['fontsFailed']}"
+        assert not visit.maths["fontsFailed"], (
+            f"{label(visit)}: KaTeX fonts failed: {visit.maths['fontsFailed']}"
+        )
         if expected:
-            assert visit.maths["fontsLoaded"] > 0, f"{label(visit)}: formulas but no KaTeX font loaded"
+            assert visit.maths["fontsLoaded"] > 0, (
+                f"{label(visit)}: formulas but no KaTeX font loaded"
+            )
 
 
 def test_interactive_figures_start_on_every_page(visits) -> None:
@@ -412,11 +483,17 @@ def test_each_palette_is_applied(visits) -> None:
 
 
 def test_figures_stay_legible_in_the_dark_palette(visits) -> None:
-    measured = {f"/{v.page} {src}": m for v in visits["dark"].values() for src, m in v.figure_contrast.items()}
+    measured = {
+        f"/{v.page} {src}": m
+        for v in visits["dark"].values()
+        for src, m in v.figure_contrast.items()
+    }
     assert measured or not any(v.images for v in visits["dark"].values())
     for where, (background, contrast) in measured.items():
         # The figure brings its own light card (lessons_code/plotting.py) so dark ink stays readable.
-        assert background > 0.8, f"{where}: figure background is dark ({background:.2f}) on the dark page"
+        assert background > 0.8, (
+            f"{where}: figure background is dark ({background:.2f}) on the dark page"
+        )
         assert contrast >= 4.5, f"{where}: ink-to-background contrast only {contrast:.1f}:1"
 
 
@@ -427,9 +504,16 @@ def test_axe_finds_no_serious_or_critical_violations(visits, palette: str) -> No
     for visit in visits["light" if toggled else palette].values():
         if toggled and not visit.toggled:
             continue
-        bad = [v for v in (visit.toggled["axe"] if toggled else visit.axe) if v["impact"] in ("serious", "critical")]
+        bad = [
+            v
+            for v in (visit.toggled["axe"] if toggled else visit.axe)
+            if v["impact"] in ("serious", "critical")
+        ]
         if bad:
-            found[label(visit)] = [f"{v['impact']} {v['id']} ({v['count']}x): {v['help']}; e.g. {v['nodes'][:2]}" for v in bad]
+            found[label(visit)] = [
+                f"{v['impact']} {v['id']} ({v['count']}x): {v['help']}; e.g. {v['nodes'][:2]}"
+                for v in bad
+            ]
     assert not found, json.dumps(found, indent=1)
 
 
@@ -439,19 +523,34 @@ def test_the_dark_palette_after_the_toggle_is_settled_and_complete(visits) -> No
     and a fade there does not advance: axe measured 2.3:1 on 16 pages. The running-transition check makes
     sure the page had settled before axe looked."""
     toggled = [visit for visit in visits["light"].values() if visit.toggled]
-    assert len(toggled) >= 10, [v.page for v in toggled]  # every lesson, the home page and a notebook page
+    # every lesson, the home page and a notebook page
+    assert len(toggled) >= 10, [v.page for v in toggled]
     for visit in toggled:
-        assert visit.toggled["scheme"] == "slate", f"/{visit.page}: the toggle did not switch to dark"
-        assert not visit.toggled["running"], f"/{visit.page}: transitions still running after the switch: {visit.toggled['running']}"
+        assert visit.toggled["scheme"] == "slate", (
+            f"/{visit.page}: the toggle did not switch to dark"
+        )
+        assert not visit.toggled["running"], (
+            f"/{visit.page}: transitions still running after the switch: {visit.toggled['running']}"
+        )
         contrast = [v for v in visit.toggled["axe"] if v["id"] == "color-contrast"]
         assert not contrast, f"/{visit.page} (dark after the toggle): {contrast}"
 
 
 def test_landmarks_are_unique(visits) -> None:
     """Each landmark has its own role and name (Material's per-code-block <nav> was an unnamed landmark each)."""
-    found = {label(v): [x for x in v.axe if x["id"] in ("landmark-unique", "landmark-no-duplicate-contentinfo",
-                                                           "landmark-no-duplicate-main")]
-             for v in visits["light"].values()}
+    found = {
+        label(v): [
+            x
+            for x in v.axe
+            if x["id"]
+            in (
+                "landmark-unique",
+                "landmark-no-duplicate-contentinfo",
+                "landmark-no-duplicate-main",
+            )
+        ]
+        for v in visits["light"].values()
+    }
     found = {page: v for page, v in found.items() if v}
     assert not found, json.dumps(found, indent=1)
 
@@ -501,7 +600,9 @@ def test_the_palette_toggle_switches_between_light_and_dark(context, base_url, s
     assert recorder.drain() == ([], [], [])
 
 
-def test_instant_navigation_keeps_maths_outputs_and_widgets_working(context, base_url, site) -> None:
+def test_instant_navigation_keeps_maths_outputs_and_widgets_working(
+    context, base_url, site
+) -> None:
     """Walk the whole site through the footer's next links without a full page load, then back."""
     page = context.new_page()
     recorder = Recorder(page)
@@ -513,19 +614,30 @@ def test_instant_navigation_keeps_maths_outputs_and_widgets_working(context, bas
         html = (site / path / "index.html").read_text(encoding="utf-8")
         title = unescape(re.search(r"<title>(.*?)</title>", html, re.S).group(1))
         page.wait_for_function("t => document.title === t", arg=title)
-        assert page.evaluate("window.__gtt_no_reload === true"), f"/{path} was a full page load, not instant navigation"
-        counts = page.evaluate("""() => ({
+        assert page.evaluate("window.__gtt_no_reload === true"), (
+            f"/{path} was a full page load, not instant navigation"
+        )
+        counts = page.evaluate(
+            """() => ({
             katex: document.querySelectorAll('.md-content .katex').length,
             errors: document.querySelectorAll('.katex-error').length,
             outputs: document.querySelectorAll(OUTPUTS).length,
             visibleOutputs: [...document.querySelectorAll(OUTPUTS)].filter((e) => e.offsetHeight > 0).length,
-        })""".replace("OUTPUTS", json.dumps(NOTEBOOK_OUTPUTS)))
-        assert counts["katex"] == html.count('class="katex"') and counts["errors"] == 0, (path, counts)
-        expected_outputs = len(re.findall(r'class="[^"]*\b(?:gtt-nb-output|jp-OutputArea-output)\b', html))
+        })""".replace("OUTPUTS", json.dumps(NOTEBOOK_OUTPUTS))
+        )
+        assert counts["katex"] == html.count('class="katex"') and counts["errors"] == 0, (
+            path,
+            counts,
+        )
+        expected_outputs = len(
+            re.findall(r'class="[^"]*\b(?:gtt-nb-output|jp-OutputArea-output)\b', html)
+        )
         assert counts["outputs"] == counts["visibleOutputs"] == expected_outputs, (path, counts)
         # Interactive figures (the gradient explorer) start on the new page, their script loaded on the way
         # if the page before had none.
-        page.wait_for_function(f"() => (({WIDGETS_JS})()).started === (({WIDGETS_JS})()).widgets", timeout=10_000)
+        page.wait_for_function(
+            f"() => (({WIDGETS_JS})()).started === (({WIDGETS_JS})()).widgets", timeout=10_000
+        )
         widgets = page.evaluate(WIDGETS_JS)
         assert widgets["failed"] == 0 and widgets["started"] == widgets["widgets"], (path, widgets)
         raw = sorted({m.group(0) for m in RAW_TEX.finditer(page.evaluate(VISIBLE_TEXT_JS))})
@@ -546,8 +658,14 @@ def test_instant_navigation_keeps_maths_outputs_and_widgets_working(context, bas
     assert recorder.drain() == ([], [], [])
 
 
-def test_a_figure_opens_full_size_before_and_after_instant_navigation(context, base_url, site) -> None:
-    pages = [p for p in lesson_pages(site) if 'class="glightbox"' in (site / p / "index.html").read_text(encoding="utf-8")]
+def test_a_figure_opens_full_size_before_and_after_instant_navigation(
+    context, base_url, site
+) -> None:
+    pages = [
+        p
+        for p in lesson_pages(site)
+        if 'class="glightbox"' in (site / p / "index.html").read_text(encoding="utf-8")
+    ]
     if len(pages) < 2:
         pytest.skip("fewer than two lesson pages with figures")
     page = context.new_page()
@@ -556,7 +674,8 @@ def test_a_figure_opens_full_size_before_and_after_instant_navigation(context, b
     page.evaluate("window.__gtt_no_reload = true")
     for path in pages[:2]:
         if path != pages[0]:
-            page.locator(f'.md-nav a[href$="{path}"]').first.dispatch_event("click")  # Material intercepts it
+            # Material intercepts it
+            page.locator(f'.md-nav a[href$="{path}"]').first.dispatch_event("click")
             page.wait_for_url(base_url + path)
             assert page.evaluate("window.__gtt_no_reload === true")
         page.locator("a.glightbox").first.click()
@@ -568,24 +687,33 @@ def test_a_figure_opens_full_size_before_and_after_instant_navigation(context, b
 
 def pages_mentioning(site: Path, phrase: str) -> set[str]:
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    return {doc["location"].split("#")[0] for doc in index["docs"]
-            if phrase in re.sub(r"<[^>]+>|\s+", " ", doc["title"] + " " + doc["text"]).lower()}
+    return {
+        doc["location"].split("#")[0]
+        for doc in index["docs"]
+        if phrase in re.sub(r"<[^>]+>|\s+", " ", doc["title"] + " " + doc["text"]).lower()
+    }
 
 
 @pytest.mark.parametrize("phrase", SEARCH_PHRASES)
 def test_search_finds_the_pages_that_mention_a_phrase(context, base_url, site, phrase: str) -> None:
     expected = pages_mentioning(site, phrase)
     if not expected:
-        pytest.skip(f"no page mentions {phrase!r} yet; this test searches for it as soon as one does")
+        pytest.skip(
+            f"no page mentions {phrase!r} yet; this test searches for it as soon as one does"
+        )
     page = context.new_page()
     recorder = Recorder(page)
     page.goto(base_url + lesson_pages(site)[0], wait_until="load")
     page.locator(".md-search__input").fill(phrase)
     results = page.locator(".md-search-result__item a.md-search-result__link")
     results.first.wait_for(timeout=10_000)
-    found = {urlparse(urljoin(page.url, href)).path.removeprefix(urlparse(base_url).path) for href in
-             results.evaluate_all("links => links.map((a) => a.getAttribute('href'))")}
-    assert found & expected, f"search for {phrase!r} found {sorted(found)}, pages with it: {sorted(expected)}"
+    found = {
+        urlparse(urljoin(page.url, href)).path.removeprefix(urlparse(base_url).path)
+        for href in results.evaluate_all("links => links.map((a) => a.getAttribute('href'))")
+    }
+    assert found & expected, (
+        f"search for {phrase!r} found {sorted(found)}, pages with it: {sorted(expected)}"
+    )
     results.first.click()  # and a result leads to its page
     page.wait_for_url(lambda url: urlparse(url).path.removeprefix(urlparse(base_url).path) in found)
     assert recorder.drain() == ([], [], [])
@@ -597,7 +725,9 @@ def test_copy_button_puts_runnable_code_on_the_clipboard(visits) -> None:
     for copy in copies:
         where, text = copy["where"], copy["text"]
         assert text is not None, f"{where} has no copy button"
-        assert text.rstrip("\n") == copy["shown"].rstrip("\n"), f"{where}: clipboard differs from the code shown"
+        assert text.rstrip("\n") == copy["shown"].rstrip("\n"), (
+            f"{where}: clipboard differs from the code shown"
+        )
         # Pygments' "inline" line numbers are text inside <code> and would be copied; the table style is not.
         assert not copy["line_numbers"], f"{where}: line numbers inside the copied code"
         if "language-python" in copy["classes"] and "show-only" not in copy["classes"]:
@@ -612,7 +742,11 @@ def test_a_glossary_mark_gives_its_definition_without_a_mouse(context, base_url,
 
     page = context.new_page()
     recorder = Recorder(page)
-    lesson = next(p for p in lesson_pages(site) if "gtt-glossary-link" in (site / p / "index.html").read_text(encoding="utf-8"))
+    lesson = next(
+        p
+        for p in lesson_pages(site)
+        if "gtt-glossary-link" in (site / p / "index.html").read_text(encoding="utf-8")
+    )
     page.goto(base_url + lesson, wait_until="load")
     link = page.locator(".md-content a.gtt-glossary-link").first
     definition = link.locator("abbr").get_attribute("title")
@@ -620,10 +754,13 @@ def test_a_glossary_mark_gives_its_definition_without_a_mouse(context, base_url,
     expect(link).to_have_accessible_description(definition)
     hidden = link.locator("abbr").evaluate("(a) => getComputedStyle(a, '::after').content")
     assert hidden in ("none", "normal"), f"the definition shows without focus: {hidden}"
-    page.keyboard.press("Tab")  # keyboard use, so that focus is shown as it is for a reader who tabs
+    # keyboard use, so that focus is shown as it is for a reader who tabs
+    page.keyboard.press("Tab")
     link.focus()
     shown = link.locator("abbr").evaluate("(a) => getComputedStyle(a, '::after').content")
-    assert shown == json.dumps(definition), f"on keyboard focus the definition shows beside the term: {shown}"
+    assert shown == json.dumps(definition), (
+        f"on keyboard focus the definition shows beside the term: {shown}"
+    )
     target = urlparse(link.get_attribute("href")).fragment  # read before the link is followed
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: url.endswith(f"glossary/#{target}"))

@@ -42,7 +42,7 @@ PYCON = {"pycon"}
 SHOW_ONLY = "show-only"
 
 # Runs one page's blocks; prints a marker before each block so a failure or a timeout names its block.
-DRIVER = r'''
+DRIVER = r"""
 import doctest, json, sys, traceback
 sys.modules["lessons_code"] = None  # a reader has numpy, torch and matplotlib, not this repository
 blocks = json.load(open(sys.argv[1], encoding="utf-8"))
@@ -64,7 +64,7 @@ for block in blocks:
         print(f"##### FAILED {block['index']}", flush=True)
         sys.exit(1)
 print("##### ALL PASSED", flush=True)
-'''
+"""
 
 
 @dataclass
@@ -99,7 +99,8 @@ def copy_text(code) -> str:
     if holder is not None:
         return holder["data-copy"].rstrip()
     clone = copy.copy(code)
-    for hidden in clone.select(".md-annotation, a[id]"):  # display:none / visibility:hidden while copying
+    # display:none / visibility:hidden while copying
+    for hidden in clone.select(".md-annotation, a[id]"):
         hidden.decompose()
     return clone.get_text().rstrip()
 
@@ -140,22 +141,37 @@ def run_page(page: str, blocks: list[Block], workdir: Path) -> PageRun:
     env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
     started = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "driver.py", "blocks.json"], cwd=workdir, env=env,
-                              capture_output=True, text=True, timeout=PAGE_TIMEOUT_S)
+        proc = subprocess.run(
+            [sys.executable, "driver.py", "blocks.json"],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=PAGE_TIMEOUT_S,
+        )
         run.returncode, run.output = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        out = (
+            exc.stdout.decode(errors="replace")
+            if isinstance(exc.stdout, bytes)
+            else (exc.stdout or "")
+        )
         run.returncode, run.output = -1, out + f"\n##### TIMEOUT after {PAGE_TIMEOUT_S} s"
     run.seconds = time.perf_counter() - started
     if run.returncode != 0:
-        started_blocks = [line.split()[-1] for line in run.output.splitlines() if line.startswith("##### START")]
+        started_blocks = [
+            line.split()[-1] for line in run.output.splitlines() if line.startswith("##### START")
+        ]
         index = int(started_blocks[-1]) if started_blocks else run.runnable[0].index
         run.failed_block = next(b for b in blocks if b.index == index)
     return run
 
 
 def built_pages(site: Path) -> dict[str, str]:
-    return {str(p.parent.relative_to(site)) + "/": p.read_text(encoding="utf-8") for p in sorted(site.rglob("index.html"))}
+    return {
+        str(p.parent.relative_to(site)) + "/": p.read_text(encoding="utf-8")
+        for p in sorted(site.rglob("index.html"))
+    }
 
 
 NOTEBOOK_PAGE = "notebooks/"
@@ -173,12 +189,18 @@ def notebook_cells(page: str) -> list[str]:
 @pytest.fixture(scope="session")
 def pasted(fast_site, tmp_path_factory) -> tuple[list[PageRun], float]:
     site, _ = fast_site
-    pages = {page: python_blocks(html) for page, html in built_pages(site).items()
-             if not page.startswith(NOTEBOOK_PAGE)}
+    pages = {
+        page: python_blocks(html)
+        for page, html in built_pages(site).items()
+        if not page.startswith(NOTEBOOK_PAGE)
+    }
     root = tmp_path_factory.mktemp("paste")
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(run_page, page, blocks, root / f"page{i}") for i, (page, blocks) in enumerate(pages.items())]
+        futures = [
+            pool.submit(run_page, page, blocks, root / f"page{i}")
+            for i, (page, blocks) in enumerate(pages.items())
+        ]
         runs = [f.result() for f in futures]
     return runs, time.perf_counter() - started
 
@@ -193,13 +215,17 @@ def test_every_python_block_on_every_page_runs_when_pasted(pasted, capsys) -> No
         if run.returncode not in (None, 0):
             block = run.failed_block
             tail = "\n".join(run.output.strip().splitlines()[-15:])
-            failures.append(f"page {run.page}, block {block.index} ({block.kind}) starting {block.first_line!r} "
-                            f"failed:\n{tail}")
+            failures.append(
+                f"page {run.page}, block {block.index} ({block.kind}) starting {block.first_line!r} "
+                f"failed:\n{tail}"
+            )
     blocks = sum(len(r.runnable) for r in runs)
     shown = [(r.page, b.index, b.first_line) for r in runs for b in r.blocks if b.show_only]
     with capsys.disabled():
-        print(f"\ncopy-paste: {blocks} Python blocks on {sum(bool(r.runnable) for r in runs)} pages ran in "
-              f"{seconds:.1f} s; {len(shown)} block(s) marked show-only (not run)")
+        print(
+            f"\ncopy-paste: {blocks} Python blocks on {sum(bool(r.runnable) for r in runs)} pages ran in "
+            f"{seconds:.1f} s; {len(shown)} block(s) marked show-only (not run)"
+        )
         for page, index, first in shown:
             print(f"  show-only: {page} block {index}: {first}")
         for run in sorted(runs, key=lambda r: -r.seconds)[:5]:
@@ -209,29 +235,43 @@ def test_every_python_block_on_every_page_runs_when_pasted(pasted, capsys) -> No
     assert blocks > 0, "no Python code block found on the built site"
 
 
-def test_notebook_pages_copy_exactly_the_cells_that_the_notebook_test_executes(fast_site, capsys) -> None:
+def test_notebook_pages_copy_exactly_the_cells_that_the_notebook_test_executes(
+    fast_site, capsys
+) -> None:
     site, _ = fast_site
-    pages = {page: html for page, html in built_pages(site).items() if page.startswith(NOTEBOOK_PAGE)}
+    pages = {
+        page: html for page, html in built_pages(site).items() if page.startswith(NOTEBOOK_PAGE)
+    }
     assert pages, "no notebook pages on the built site"
     for page, html in pages.items():
         blocks = python_blocks(html)
         assert not any(b.show_only for b in blocks)
-        assert [b.text for b in blocks] == notebook_cells(page), f"{page}: copied code differs from the notebook's cells"
+        assert [b.text for b in blocks] == notebook_cells(page), (
+            f"{page}: copied code differs from the notebook's cells"
+        )
     with capsys.disabled():
-        print(f"\ncopy-paste: {sum(len(python_blocks(h)) for h in pages.values())} blocks on {len(pages)} notebook "
-              "pages are the notebooks' code cells, executed in order by tests/test_notebooks.py")
+        print(
+            f"\ncopy-paste: {sum(len(python_blocks(h)) for h in pages.values())} blocks on {len(pages)} notebook "
+            "pages are the notebooks' code cells, executed in order by tests/test_notebooks.py"
+        )
 
 
 def test_the_copy_paste_run_stays_within_its_budget(pasted) -> None:
     runs, seconds = pasted
-    assert seconds <= TOTAL_BUDGET_S, f"copy-paste run took {seconds:.0f} s, budget {TOTAL_BUDGET_S} s"
+    assert seconds <= TOTAL_BUDGET_S, (
+        f"copy-paste run took {seconds:.0f} s, budget {TOTAL_BUDGET_S} s"
+    )
 
 
 def test_lesson_code_blocks_are_found_and_copied_without_markup(fast_site) -> None:
     site, _ = fast_site
-    blocks = python_blocks((site / "02-repeated-multiplication" / "index.html").read_text(encoding="utf-8"))
+    blocks = python_blocks(
+        (site / "02-repeated-multiplication" / "index.html").read_text(encoding="utf-8")
+    )
     assert len(blocks) >= 4 and blocks[0].text.startswith("import numpy as np")
-    assert all("<span" not in b.text and "&gt;" not in b.text and "--8<--" not in b.text for b in blocks)
+    assert all(
+        "<span" not in b.text and "&gt;" not in b.text and "--8<--" not in b.text for b in blocks
+    )
 
 
 # ---------------------------------------------------------------- the extractor and runner themselves
@@ -257,15 +297,24 @@ SAMPLE = """<html><body><article class="md-content__inner md-typeset">
 
 def test_extraction_copies_what_the_copy_button_copies() -> None:
     blocks = python_blocks(SAMPLE)
-    assert [(b.kind, b.show_only) for b in blocks] == [("python", False), ("pycon", False), ("python", True), ("python", False)]
-    assert blocks[0].text == "x = 2\nif x > 1:\n    y = x  # (1)"  # annotation marker hidden, trailing newline trimmed
+    assert [(b.kind, b.show_only) for b in blocks] == [
+        ("python", False),
+        ("pycon", False),
+        ("python", True),
+        ("python", False),
+    ]
+    # annotation marker hidden, trailing newline trimmed
+    assert blocks[0].text == "x = 2\nif x > 1:\n    y = x  # (1)"
     assert blocks[1].text == ">>> y * 3\n6"
-    assert blocks[3].text == "z = y + 1"  # table-style line numbers live outside <code> and are not copied
+    # table-style line numbers live outside <code> and are not copied
+    assert blocks[3].text == "z = y + 1"
 
 
 def test_inline_line_numbers_would_be_copied_and_break_the_paste(tmp_path) -> None:
-    html = ('<article class="md-content__inner"><div class="language-python highlight"><pre><code>'
-            '<span class="linenos">1</span>x = 1\n<span class="linenos">2</span>print(x)\n</code></pre></div></article>')
+    html = (
+        '<article class="md-content__inner"><div class="language-python highlight"><pre><code>'
+        '<span class="linenos">1</span>x = 1\n<span class="linenos">2</span>print(x)\n</code></pre></div></article>'
+    )
     (block,) = python_blocks(html)
     assert block.text == "1x = 1\n2print(x)"
     run = run_page("inline-linenos/", [block], tmp_path)
@@ -274,17 +323,27 @@ def test_inline_line_numbers_would_be_copied_and_break_the_paste(tmp_path) -> No
 
 def test_runner_runs_blocks_in_order_and_checks_doctest_output(tmp_path) -> None:
     blocks = python_blocks(SAMPLE)
-    assert run_page("sample/", blocks, tmp_path / "ok").returncode == 0  # the show-only block never ran
+    # the show-only block never ran
+    assert run_page("sample/", blocks, tmp_path / "ok").returncode == 0
     wrong = [blocks[0], Block(2, "pycon", ">>> y * 3\n7", False)]
     run = run_page("sample/", wrong, tmp_path / "wrong")
-    assert run.returncode == 1 and run.failed_block.index == 2 and "doctest example(s) failed" in run.output
+    assert (
+        run.returncode == 1
+        and run.failed_block.index == 2
+        and "doctest example(s) failed" in run.output
+    )
 
 
 def test_runner_names_the_failing_block_and_hides_lessons_code(tmp_path) -> None:
-    blocks = [Block(1, "python", "a = 1", False), Block(2, "python", "from lessons_code import plotting", False),
-              Block(3, "python", "b = 2", False)]
+    blocks = [
+        Block(1, "python", "a = 1", False),
+        Block(2, "python", "from lessons_code import plotting", False),
+        Block(3, "python", "b = 2", False),
+    ]
     run = run_page("p/", blocks, tmp_path)
-    assert run.returncode == 1 and run.failed_block.index == 2 and "ModuleNotFoundError" in run.output
+    assert (
+        run.returncode == 1 and run.failed_block.index == 2 and "ModuleNotFoundError" in run.output
+    )
 
 
 def test_runner_reports_a_timeout_with_its_block(tmp_path, monkeypatch) -> None:

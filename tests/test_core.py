@@ -21,7 +21,9 @@ def test_derivatives_match_autograd_and_their_bounds():
     for name, torch_phi in (("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("relu", torch.relu)):
         phi, prime, gamma = activations.ACTIVATIONS[name]
         (grad,) = torch.autograd.grad(torch_phi(a).sum(), a)
-        np.testing.assert_allclose(phi(a.detach().numpy()), torch_phi(a).detach().numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            phi(a.detach().numpy()), torch_phi(a).detach().numpy(), rtol=1e-12, atol=1e-15
+        )
         np.testing.assert_allclose(prime(a.detach().numpy()), grad.numpy(), rtol=1e-10, atol=1e-15)
         assert prime(a.detach().numpy()).max() == pytest.approx(gamma)
 
@@ -40,7 +42,9 @@ def test_adding_problem_has_one_marker_per_half_and_sums_the_marked_values():
 
 def test_always_answering_one_scores_the_stated_baseline():
     _, y = tasks.adding_problem(200_000, 10, np.random.default_rng(1))
-    assert float(((y.double() - 1) ** 2).mean()) == pytest.approx(tasks.ADDING_BASELINE_MSE, rel=0.01)
+    assert float(((y.double() - 1) ** 2).mean()) == pytest.approx(
+        tasks.ADDING_BASELINE_MSE, rel=0.01
+    )
 
 
 def test_memory_batch_puts_key_distractors_and_query_where_promised():
@@ -117,7 +121,11 @@ def test_a_clipped_cliff_step_is_never_longer_than_lr_times_threshold():
 
 def test_orthogonal_init_makes_every_recurrent_block_orthogonal_and_leaves_the_rest():
     torch.manual_seed(0)
-    for core in (nn.RNN(3, 8, batch_first=True), nn.GRU(3, 8, batch_first=True), nn.LSTM(3, 8, batch_first=True)):
+    for core in (
+        nn.RNN(3, 8, batch_first=True),
+        nn.GRU(3, 8, batch_first=True),
+        nn.LSTM(3, 8, batch_first=True),
+    ):
         before = core.weight_ih_l0.detach().clone()
         models.init_orthogonal(core)
         for block in core.weight_hh_l0.detach().split(8):
@@ -131,7 +139,8 @@ def test_irnn_is_le_et_al_s_initialisation():
     assert net.nonlinearity == "relu"
     torch.testing.assert_close(net.weight_hh_l0.detach(), torch.eye(200), rtol=0, atol=0)
     assert net.bias_ih_l0.abs().max() == 0 and net.bias_hh_l0.abs().max() == 0
-    assert net.weight_ih_l0.std().item() == pytest.approx(1e-3, rel=0.02)  # N(0, 0.001^2), 10,000 draws
+    # N(0, 0.001^2), 10,000 draws
+    assert net.weight_ih_l0.std().item() == pytest.approx(1e-3, rel=0.02)
     with pytest.raises(ValueError, match="relu"):
         models.init_identity(models.tanh_rnn(2, 4))
 
@@ -141,7 +150,8 @@ def test_forget_bias_sets_only_the_forget_block():
     cell = models.lstm(3, 4, forget_bias=2.5)
     assert torch.all(cell.bias_ih_l0[4:8] == 2.5) and torch.all(cell.bias_hh_l0[4:8] == 0)
     assert (cell.bias_ih_l0[:4] != 2.5).all()  # the input gate keeps its random bias
-    assert torch.all(models.lstm(3, 4).bias_hh_l0[4:8] != 0)  # without forget_bias: PyTorch's default
+    # without forget_bias: PyTorch's default
+    assert torch.all(models.lstm(3, 4).bias_hh_l0[4:8] != 0)
 
 
 @pytest.mark.parametrize("make", [models.tanh_rnn, models.irnn], ids=["tanh", "irnn"])
@@ -182,10 +192,21 @@ def test_stacked_truncation_gives_the_same_gradients_as_lesson_5s_chunk_loop(k):
         readout.bias.copy_(stacked.b_out[0, 0])
     x, targets = tasks.delayed_recall(4, T, delay, n_symbols, np.random.default_rng(k))
     x = x.double()
-    tbptt_step(rnn, readout, torch.optim.SGD([*rnn.parameters(), *readout.parameters()], lr=0.0), x, targets, k)
+    tbptt_step(
+        rnn,
+        readout,
+        torch.optim.SGD([*rnn.parameters(), *readout.parameters()], lr=0.0),
+        x,
+        targets,
+        k,
+    )
     logits = stacked(x[None], every_step=True, truncate_every=torch.tensor([k]))
-    loss = nn.functional.cross_entropy(logits.flatten(0, 2), targets.flatten(), ignore_index=-100,
-                                       reduction="sum") / (targets != -100).sum()
+    loss = (
+        nn.functional.cross_entropy(
+            logits.flatten(0, 2), targets.flatten(), ignore_index=-100, reduction="sum"
+        )
+        / (targets != -100).sum()
+    )
     loss.backward()
     torch.testing.assert_close(stacked.W_hh.grad[0], rnn.weight_hh_l0.grad, rtol=1e-10, atol=1e-14)
     torch.testing.assert_close(stacked.W_ih.grad[0], rnn.weight_ih_l0.grad, rtol=1e-10, atol=1e-14)
@@ -197,8 +218,9 @@ def test_full_length_truncation_is_full_bptt():
     stacked = models.StackedRNN([models.tanh_rnn(2, 5)], outputs=2).double()
     x = torch.randn(1, 3, 9, 2, dtype=torch.float64)
     full = torch.autograd.grad(stacked(x, every_step=True).pow(2).sum(), stacked.W_hh)[0]
-    cut = torch.autograd.grad(stacked(x, every_step=True, truncate_every=torch.tensor([9])).pow(2).sum(),
-                              stacked.W_hh)[0]
+    cut = torch.autograd.grad(
+        stacked(x, every_step=True, truncate_every=torch.tensor([9])).pow(2).sum(), stacked.W_hh
+    )[0]
     torch.testing.assert_close(full, cut, rtol=0, atol=0)
 
 
@@ -213,7 +235,11 @@ def test_last_step_regressor_reads_the_last_hidden_state():
 # ------------------------------------------------------------------ training: monitors and clipping
 
 
-@pytest.mark.parametrize("make", [models.tanh_rnn, lambda i, h: models.lstm(i, h, 1.0), models.gru], ids=["rnn", "lstm", "gru"])
+@pytest.mark.parametrize(
+    "make",
+    [models.tanh_rnn, lambda i, h: models.lstm(i, h, 1.0), models.gru],
+    ids=["rnn", "lstm", "gru"],
+)
 def test_hidden_gradient_norms_match_autograd_through_retained_states(make):
     torch.manual_seed(0)
     core = make(2, 5).double()
@@ -231,7 +257,9 @@ def test_hidden_gradient_norms_match_autograd_through_retained_states(make):
     ours = training.hidden_gradient_norms(core, x, lambda h: (h @ readout).sum())
     torch.testing.assert_close(ours, reference, rtol=1e-12, atol=1e-14)
     ratio = training.gradient_ratio_by_lag(core, x, readout)
-    np.testing.assert_allclose(ratio, (reference / reference[-1]).median(dim=1).values.flip(0).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        ratio, (reference / reference[-1]).median(dim=1).values.flip(0).numpy(), rtol=1e-12
+    )
 
 
 def test_per_model_clipping_matches_clip_grad_norm_for_each_model():
@@ -279,10 +307,18 @@ def regression_setup(seed=0, scale=1.0):
 def test_train_logs_the_norm_before_clipping_and_never_steps_further_than_lr_times_max_norm():
     model, x, y, loss_fn = regression_setup(scale=50.0)
     loss_fn(model, x, y).backward()
-    expected = nn.utils.clip_grad_norm_(model.parameters(), math.inf)  # the true norm, nothing clipped
+    # the true norm, nothing clipped
+    expected = nn.utils.clip_grad_norm_(model.parameters(), math.inf)
     model.zero_grad()
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
-    log = training.train(model, lambda: (x, y), loss_fn, torch.optim.SGD(model.parameters(), lr=0.1), 1, max_norm=0.01)
+    log = training.train(
+        model,
+        lambda: (x, y),
+        loss_fn,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        1,
+        max_norm=0.01,
+    )
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     assert log.grad_norm[0] == pytest.approx(expected.item(), rel=1e-12) and log.grad_norm[0] > 0.01
     assert float((after - before).norm()) <= 0.1 * 0.01 * (1 + 1e-9)
@@ -290,8 +326,16 @@ def test_train_logs_the_norm_before_clipping_and_never_steps_further_than_lr_tim
 
 def test_train_evaluates_and_stops_early():
     model, x, y, loss_fn = regression_setup()
-    log = training.train(model, lambda: (x, y), loss_fn, torch.optim.Adam(model.parameters(), lr=1e-2), 400,
-                         evaluate=lambda m: loss_fn(m, x, y).item(), eval_every=10, stop=lambda v: v < 0.01)
+    log = training.train(
+        model,
+        lambda: (x, y),
+        loss_fn,
+        torch.optim.Adam(model.parameters(), lr=1e-2),
+        400,
+        evaluate=lambda m: loss_fn(m, x, y).item(),
+        eval_every=10,
+        stop=lambda v: v < 0.01,
+    )
     steps = [s for s, _ in log.evals]
     assert steps[0] == 0 and all(b - a == 10 for a, b in zip(steps, steps[1:]))
     assert log.stopped_at == steps[-1] < 400 and log.evals[-1][1] < 0.01 <= log.evals[-2][1]
@@ -302,12 +346,24 @@ def test_train_evaluates_and_stops_early():
 def test_a_non_finite_loss_stops_is_skipped_or_is_applied_as_asked(mode):
     model, x, y, loss_fn = regression_setup()
     batches = iter([(x, y), (torch.full_like(x, float("nan")), y), (x, y)])
-    log = training.train(model, lambda: next(batches), loss_fn, torch.optim.SGD(model.parameters(), lr=0.01), 3,
-                         on_nonfinite=mode)
+    log = training.train(
+        model,
+        lambda: next(batches),
+        loss_fn,
+        torch.optim.SGD(model.parameters(), lr=0.01),
+        3,
+        on_nonfinite=mode,
+    )
     finite_weights = all(torch.isfinite(p).all() for p in model.parameters())
     assert log.diverged_at == 1
     assert len(log.loss) == {"stop": 2, "skip": 3, "continue": 3}[mode]
     assert finite_weights == (mode != "continue")
     with pytest.raises(ValueError, match="on_nonfinite"):
-        training.train(model, lambda: (x, y), loss_fn, torch.optim.SGD(model.parameters(), lr=0.01), 1,
-                       on_nonfinite="ignore")
+        training.train(
+            model,
+            lambda: (x, y),
+            loss_fn,
+            torch.optim.SGD(model.parameters(), lr=0.01),
+            1,
+            on_nonfinite="ignore",
+        )

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +37,8 @@ SCRIPT = REPO / "docs" / "javascripts" / "explorer.js"
 PAGE = REPO / "docs" / "explorer.md"
 RELATIVE = 1e-9
 LOG10_TOLERANCE = RELATIVE / math.log(10)  # |log10 a - log10 b| for a relative difference of 1e-9
-PAGE_BUDGET_BYTES = 200 * 1024  # the explorer page, everything it loads, gzip (issue 9; KB of 1024 bytes, as bench/ counts)
+# the explorer page, everything it loads, gzip (issue 9; KB of 1024 bytes, as bench/ counts)
+PAGE_BUDGET_BYTES = 200 * 1024
 
 # Every activation and initialisation, with growing, level, vanishing and exactly-zero gradients. Saturating
 # networks (tanh, sigmoid) appear only where their gradient does not grow: there the network is chaotic and
@@ -78,10 +78,16 @@ def assert_agrees(mine: dict, reference: dict, where: str) -> None:
         assert mine["slope"] is None, where
     else:
         assert mine["slope"] == pytest.approx(reference["slope"], abs=RELATIVE), f"{where}: slope"
-    values, expected = as_array(mine["log10_singular_values"]), np.asarray(reference["log10_singular_values"])
+    values, expected = (
+        as_array(mine["log10_singular_values"]),
+        np.asarray(reference["log10_singular_values"]),
+    )
     top = expected[0]
-    difference = np.abs(10.0 ** (values - top) - 10.0 ** (expected - top))  # relative to the largest
-    assert np.max(difference) <= RELATIVE, f"{where}: singular values differ by {np.max(difference):.2e} of the largest"
+    # relative to the largest
+    difference = np.abs(10.0 ** (values - top) - 10.0 ** (expected - top))
+    assert np.max(difference) <= RELATIVE, (
+        f"{where}: singular values differ by {np.max(difference):.2e} of the largest"
+    )
     assert mine["resolvable"] == reference["resolvable"], where
 
 
@@ -90,8 +96,13 @@ def reference(settings: ExplorerSettings) -> dict:
 
 
 def as_js(settings: ExplorerSettings) -> dict:
-    return {"activation": settings.activation, "init": settings.init, "rho": settings.rho,
-            "length": settings.length, "lag": settings.lag}
+    return {
+        "activation": settings.activation,
+        "init": settings.init,
+        "rho": settings.rho,
+        "length": settings.length,
+        "lag": settings.lag,
+    }
 
 
 # ---------------------------------------------------------------- 1. numpy reference
@@ -102,17 +113,22 @@ def test_the_reference_reproduces_lesson_2_for_a_linear_network() -> None:
     W = explorer.recurrent_matrix("gaussian", 0.9, explorer.N_UNITS, explorer.WEIGHT_SEED)
     lesson = np.log10(jacobian_power_norms(W, s.length))
     np.testing.assert_allclose(reference(s)["log10_norms"], lesson, rtol=0, atol=1e-12)
-    assert reference(s)["slope"] == pytest.approx(math.log(0.9), abs=1e-4)  # lesson 2: slope log(rho)
+    # lesson 2: slope log(rho)
+    assert reference(s)["slope"] == pytest.approx(math.log(0.9), abs=1e-4)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
 def test_the_reference_reproduces_lesson_3_for_nonlinear_networks(activation: str) -> None:
     s = ExplorerSettings(activation, "orthogonal", 1.2, 60, 20)
     W = explorer.recurrent_matrix(s.init, s.rho, explorer.N_UNITS, explorer.WEIGHT_SEED)
-    inputs = explorer.standard_normals(explorer.INPUT_SEED, s.length * explorer.N_UNITS).reshape(s.length, -1)
+    inputs = explorer.standard_normals(explorer.INPUT_SEED, s.length * explorer.N_UNITS).reshape(
+        s.length, -1
+    )
     norms = reference(s)["log10_norms"]
     for lag in (1, 10, 60):
-        assert norms[lag] == pytest.approx(np.log10(gradient_norm_at_lag(W, activation, inputs, lag)), abs=1e-10)
+        assert norms[lag] == pytest.approx(
+            np.log10(gradient_norm_at_lag(W, activation, inputs, lag)), abs=1e-10
+        )
 
 
 def test_the_reference_obeys_the_bound_and_the_initialisations() -> None:
@@ -125,7 +141,8 @@ def test_the_reference_obeys_the_bound_and_the_initialisations() -> None:
     np.testing.assert_array_equal(explorer.initial_matrix("identity", n), np.eye(n))
     for s in AGREEMENT:
         r = reference(s)
-        bound = np.arange(s.length + 1) * np.log10(r["gamma"] * r["sigma_max"])  # Pascanu et al.'s bound
+        # Pascanu et al.'s bound
+        bound = np.arange(s.length + 1) * np.log10(r["gamma"] * r["sigma_max"])
         finite = np.isfinite(r["log10_norms"])
         assert np.all(r["log10_norms"][finite] <= bound[finite] + 1e-9), s
         assert r["log10_singular_values"][0] == pytest.approx(r["log10_norms"][s.lag], abs=1e-9), s
@@ -135,14 +152,22 @@ def test_the_random_numbers_are_standard_normal() -> None:
     z = explorer.standard_normals(7, 200_001)
     assert z.shape == (200_001,) and abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
     assert abs(np.mean(z**4) - 3) < 0.05  # Gaussian tails, not merely unit variance
-    np.testing.assert_array_equal(explorer.standard_normals(7, 10), z[:10])  # a longer draw extends a shorter one
+    # a longer draw extends a shorter one
+    np.testing.assert_array_equal(explorer.standard_normals(7, 10), z[:10])
 
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"activation": "softplus"}, "activation"), ({"init": "xavier"}, "init"), ({"rho": 0.0}, "rho"),
-     ({"rho": 9.0}, "rho"), ({"length": 201}, "length"), ({"length": 20.0}, "length"),
-     ({"lag": 0}, "lag"), ({"length": 10, "lag": 11}, "lag")],
+    [
+        ({"activation": "softplus"}, "activation"),
+        ({"init": "xavier"}, "init"),
+        ({"rho": 0.0}, "rho"),
+        ({"rho": 9.0}, "rho"),
+        ({"length": 201}, "length"),
+        ({"length": 20.0}, "length"),
+        ({"lag": 0}, "lag"),
+        ({"length": 10, "lag": 11}, "lag"),
+    ],
 )
 def test_settings_are_validated(changes: dict, field: str) -> None:
     with pytest.raises(ValueError, match=f"ExplorerSettings.{field}"):
@@ -167,19 +192,32 @@ def node(script: str, payload) -> object:
     executable = shutil.which("node")
     if executable is None:
         pytest.fail("node is not on PATH; the build needs Node.js 20 (README)")
-    proc = subprocess.run([executable, "-e", script], input=json.dumps(payload), capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "GTT_EXPLORER": str(SCRIPT)})
+    proc = subprocess.run(
+        [executable, "-e", script],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GTT_EXPLORER": str(SCRIPT)},
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
 def test_the_javascript_draws_the_same_random_numbers() -> None:
-    js = node("""const core = require(process.env.GTT_EXPLORER);
+    js = node(
+        """const core = require(process.env.GTT_EXPLORER);
 const [seed, count] = JSON.parse(require("fs").readFileSync(0, "utf8"));
 console.log(JSON.stringify({bits: Array.from(core.mulberry32(seed, count)),
-                            normals: Array.from(core.standardNormals(seed, count))}));""", [3, 1001])
-    np.testing.assert_array_equal(np.array(js["bits"], dtype=np.uint32), explorer.mulberry32(3, 1001))
-    np.testing.assert_allclose(js["normals"], explorer.standard_normals(3, 1001), rtol=1e-14, atol=1e-15)
+                            normals: Array.from(core.standardNormals(seed, count))}));""",
+        [3, 1001],
+    )
+    np.testing.assert_array_equal(
+        np.array(js["bits"], dtype=np.uint32), explorer.mulberry32(3, 1001)
+    )
+    np.testing.assert_allclose(
+        js["normals"], explorer.standard_normals(3, 1001), rtol=1e-14, atol=1e-15
+    )
 
 
 def test_the_javascript_linear_algebra_agrees_with_lapack() -> None:
@@ -193,29 +231,35 @@ def test_the_javascript_linear_algebra_agrees_with_lapack() -> None:
         if i % 7 == 0:
             A[:, ::2] = 0  # rank-deficient
         matrices.append(A)
-    js = node("""const core = require(process.env.GTT_EXPLORER);
+    js = node(
+        """const core = require(process.env.GTT_EXPLORER);
 const mats = JSON.parse(require("fs").readFileSync(0, "utf8"));
 console.log(JSON.stringify(mats.map((A) => { const n = A.length, f = Float64Array.from(A.flat());
   return {rho: core.spectralRadius(f, n), norm: core.spectralNorm(f, n), sv: Array.from(core.singularValues(f, n))}; })));""",
-              [A.tolist() for A in matrices])
+        [A.tolist() for A in matrices],
+    )
     for A, got in zip(matrices, js):
         sv = np.linalg.svd(A, compute_uv=False)
-        assert got["rho"] == pytest.approx(np.max(np.abs(np.linalg.eigvals(A))), rel=1e-12, abs=1e-14 * sv[0])
+        assert got["rho"] == pytest.approx(
+            np.max(np.abs(np.linalg.eigvals(A))), rel=1e-12, abs=1e-14 * sv[0]
+        )
         assert got["norm"] == pytest.approx(sv[0], rel=1e-12)
         np.testing.assert_allclose(got["sv"], sv, rtol=0, atol=1e-13 * sv[0])
 
 
 def test_the_javascript_explorer_agrees_with_numpy() -> None:
-    results = node("""const core = require(process.env.GTT_EXPLORER);
+    results = node(
+        """const core = require(process.env.GTT_EXPLORER);
 const settings = JSON.parse(require("fs").readFileSync(0, "utf8"));
-console.log(JSON.stringify(settings.map((s) => core.explore(s))));""", [as_js(s) for s in AGREEMENT])
+console.log(JSON.stringify(settings.map((s) => core.explore(s))));""",
+        [as_js(s) for s in AGREEMENT],
+    )
     for s, got in zip(AGREEMENT, results):
         assert got["settings"] == as_js(s)
         assert_agrees(got, reference(s), str(s))
 
 
 # ---------------------------------------------------------------- 3. the page in Chromium
-
 
 
 @pytest.fixture(scope="module")
@@ -228,18 +272,27 @@ def site_url(served) -> str:
     return served[1]  # the session's one served build (tests/conftest.py)
 
 
-def open_page(chromium, url: str, path: str = "explorer/", lazy_check: bool = False, **context_options):
-    context = chromium.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
+def open_page(
+    chromium, url: str, path: str = "explorer/", lazy_check: bool = False, **context_options
+):
+    context = chromium.new_context(
+        **{"viewport": {"width": 1280, "height": 900}, **context_options}
+    )
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(url + path, wait_until="load")
-    if lazy_check:  # far down the page, the explorer is built but computes nothing until it comes into view
+    # far down the page, the explorer is built but computes nothing until it comes into view
+    if lazy_check:
         page.wait_for_selector(".gtt-explorer.gtt-explorer--ready", state="attached")
-        assert page.evaluate("() => document.querySelector('.gtt-explorer').gttExplorer.renders") == 0
+        assert (
+            page.evaluate("() => document.querySelector('.gtt-explorer').gttExplorer.renders") == 0
+        )
     page.locator(".gtt-explorer").first.scroll_into_view_if_needed()
-    page.wait_for_function("() => document.querySelector('.gtt-explorer') && document.querySelector('.gtt-explorer').gttResult")
+    page.wait_for_function(
+        "() => document.querySelector('.gtt-explorer') && document.querySelector('.gtt-explorer').gttResult"
+    )
     return context, page, problems
 
 
@@ -248,7 +301,8 @@ def rendered(page, settings: ExplorerSettings, index: int = 0) -> dict:
     page.wait_for_function(
         "([i, want]) => { const el = document.querySelectorAll('.gtt-explorer')[i];"
         " return el.dataset.rendered && JSON.stringify(JSON.parse(el.dataset.rendered)) === JSON.stringify(want); }",
-        arg=[index, as_js(settings)])
+        arg=[index, as_js(settings)],
+    )
     return page.evaluate("(i) => document.querySelectorAll('.gtt-explorer')[i].gttResult", index)
 
 
@@ -256,9 +310,12 @@ def rendered(page, settings: ExplorerSettings, index: int = 0) -> dict:
 def test_the_page_shows_the_numbers_python_computes(chromium, site_url) -> None:
     context, page, problems = open_page(chromium, site_url)
     try:
-        shown = rendered(page, ExplorerSettings())  # the page's own setting, from its data attributes
+        # the page's own setting, from its data attributes
+        shown = rendered(page, ExplorerSettings())
         assert_agrees(shown, reference(ExplorerSettings()), "as first drawn")
-        results = page.evaluate("(all) => all.map((s) => GTTExplorer.explore(s))", [as_js(s) for s in AGREEMENT])
+        results = page.evaluate(
+            "(all) => all.map((s) => GTTExplorer.explore(s))", [as_js(s) for s in AGREEMENT]
+        )
         for s, got in zip(AGREEMENT, results):
             assert_agrees(got, reference(s), f"in Chromium, {s}")
         assert not problems, problems
@@ -310,7 +367,8 @@ def test_sliders_and_options_are_labelled_and_work_with_the_keyboard(chromium, s
         s = ExplorerSettings("sigmoid", "orthogonal", 1.1, 200, 200)
         assert_agrees(rendered(page, s), reference(s), "after choosing options with the arrow keys")
         readout = page.locator(".gtt-explorer__readout").inner_text()
-        assert "1/4" in readout and "vanish" in readout  # gamma sigma_max < 1 for this sigmoid network
+        # gamma sigma_max < 1 for this sigmoid network
+        assert "1/4" in readout and "vanish" in readout
         assert not problems, problems
     finally:
         context.close()
@@ -319,7 +377,10 @@ def test_sliders_and_options_are_labelled_and_work_with_the_keyboard(chromium, s
 def contrast(foreground: str, background: str) -> float:
     def luminance(css: str) -> float:
         channels = [float(v) for v in re.findall(r"[\d.]+", css)[:3]]
-        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
+        linear = [
+            c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4
+            for c in channels
+        ]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
     high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
@@ -350,13 +411,23 @@ def test_the_plots_read_in_both_palettes(chromium, site_url) -> None:
             colours = page.evaluate(COLOURS_JS)
             assert colours["scheme"] == expected
             for line in ("measured", "bound", "rho"):  # graphics: WCAG 1.4.11 asks for 3:1
-                assert contrast(colours[line], colours["background"]) >= 3, (expected, line, colours)
+                assert contrast(colours[line], colours["background"]) >= 3, (
+                    expected,
+                    line,
+                    colours,
+                )
             for text in ("tick", "label", "readout"):  # text: 4.5:1
-                assert contrast(colours[text], colours["background"]) >= 4.5, (expected, text, colours)
+                assert contrast(colours[text], colours["background"]) >= 4.5, (
+                    expected,
+                    text,
+                    colours,
+                )
             seen[expected] = colours
             if expected == "default":  # switch with the palette toggle: no reload, the plots follow
                 page.locator("form[data-md-component=palette] label:not([hidden])").click()
-                page.wait_for_function("() => document.body.getAttribute('data-md-color-scheme') === 'slate'")
+                page.wait_for_function(
+                    "() => document.body.getAttribute('data-md-color-scheme') === 'slate'"
+                )
         assert seen["default"]["measured"] != seen["slate"]["measured"]
         assert not problems, problems
     finally:
@@ -365,8 +436,14 @@ def test_the_plots_read_in_both_palettes(chromium, site_url) -> None:
 
 @pytest.mark.browser
 def test_the_explorer_fits_a_phone(chromium, site_url) -> None:
-    context, page, problems = open_page(chromium, site_url, viewport={"width": 360, "height": 740},
-                                        is_mobile=True, has_touch=True, device_scale_factor=2)
+    context, page, problems = open_page(
+        chromium,
+        site_url,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     try:
         layout = page.evaluate("""() => {
             const box = (e) => e.getBoundingClientRect();
@@ -380,7 +457,8 @@ def test_the_explorer_fits_a_phone(chromium, site_url) -> None:
         }""")
         assert layout["scrollWidth"] <= layout["width"], layout
         assert layout["right"] <= layout["width"], layout
-        assert all(w >= 250 for w in layout["svgs"]), layout  # each plot takes the full width, one above the other
+        # each plot takes the full width, one above the other
+        assert all(w >= 250 for w in layout["svgs"]), layout
         assert layout["smallestTick"] >= 10, layout  # tick labels keep a readable size
         assert layout["sliderHeight"] >= 24, layout  # a touch target
         s = ExplorerSettings("tanh", "gaussian", 1.05, 100, 20)
@@ -397,8 +475,13 @@ def test_lessons_2_and_3_embed_the_explorer(chromium, site_url, lesson: str) -> 
     context, page, problems = open_page(chromium, site_url, path=lesson, lazy_check=True)
     try:
         attributes = page.evaluate("() => ({...document.querySelector('.gtt-explorer').dataset})")
-        s = ExplorerSettings(attributes["activation"], attributes["init"], float(attributes["rho"]),
-                             int(attributes["length"]), int(attributes["lag"]))
+        s = ExplorerSettings(
+            attributes["activation"],
+            attributes["init"],
+            float(attributes["rho"]),
+            int(attributes["length"]),
+            int(attributes["lag"]),
+        )
         assert_agrees(rendered(page, s), reference(s), lesson)
         # Instant navigation (no reload) to the explorer page starts the explorer there too.
         page.evaluate("window.__gtt_no_reload = true")
@@ -426,12 +509,18 @@ def test_the_explorer_page_stays_within_its_weight_budget(chromium, site_url) ->
         page.goto(site_url + "explorer/", wait_until="networkidle")
         page.wait_for_timeout(300)  # the search worker fetches its index after load
         page.wait_for_load_state("networkidle")
-        sizes = {r.url: r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in requests}
+        sizes = {
+            r.url: r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+            for r in requests
+        }
         search = sum(size for url, size in sizes.items() if url.endswith("search_index.json"))
         total = sum(sizes.values())
         assert search > 0, "the search index was not loaded"
-        assert sizes[site_url + "javascripts/explorer.js"] < 20_000, sizes  # the explorer's own share stays small
-        assert total <= PAGE_BUDGET_BYTES, (f"the explorer page transfers {total} bytes, {search} of them the search "
-                                            f"index (budget {PAGE_BUDGET_BYTES}): {sizes}")
+        # the explorer's own share stays small
+        assert sizes[site_url + "javascripts/explorer.js"] < 20_000, sizes
+        assert total <= PAGE_BUDGET_BYTES, (
+            f"the explorer page transfers {total} bytes, {search} of them the search "
+            f"index (budget {PAGE_BUDGET_BYTES}): {sizes}"
+        )
     finally:
         context.close()

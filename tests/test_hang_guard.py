@@ -41,19 +41,27 @@ def figures_hook(monkeypatch):
     return hook
 
 
-def test_the_mkdocs_hook_stops_a_cli_that_falls_silent_and_says_why(figures_hook, monkeypatch) -> None:
+def test_the_mkdocs_hook_stops_a_cli_that_falls_silent_and_says_why(
+    figures_hook, monkeypatch
+) -> None:
     monkeypatch.setenv(hang_guard.ENV, "1")
     started = time.monotonic()
     with pytest.raises(PluginError, match=r"printed nothing for 2 s and was stopped"):
-        figures_hook.run_watched([sys.executable, "-c", "print('loading', flush=True); import time; time.sleep(60)"])
+        figures_hook.run_watched(
+            [sys.executable, "-c", "print('loading', flush=True); import time; time.sleep(60)"]
+        )
     assert time.monotonic() - started < 20
 
 
-def test_the_mkdocs_hook_waits_as_long_as_the_cli_announces_for_its_figures(figures_hook, monkeypatch) -> None:
+def test_the_mkdocs_hook_waits_as_long_as_the_cli_announces_for_its_figures(
+    figures_hook, monkeypatch
+) -> None:
     # Floor 1 s, but the CLI announces a 4 s guard per figure and then works silently for 3 s: no hang.
     monkeypatch.setenv(hang_guard.ENV, "1")
-    script = ("import time\nprint('computing 1 figure(s) in 1 process(es); hang guard per figure up to 4 s', flush=True)\n"
-              "time.sleep(3)\nprint('computed l99_x in 3.0 s (expected 0.1 s)', flush=True)\n")
+    script = (
+        "import time\nprint('computing 1 figure(s) in 1 process(es); hang guard per figure up to 4 s', flush=True)\n"
+        "time.sleep(3)\nprint('computed l99_x in 3.0 s (expected 0.1 s)', flush=True)\n"
+    )
     code, out, err = figures_hook.run_watched([sys.executable, "-c", script])
     assert code == 0 and out[-1].startswith("computed l99_x"), (out, err)
 
@@ -62,4 +70,6 @@ def test_the_mkdocs_hook_passes_github_annotations_through_bare(figures_hook, ca
     # GitHub reads "::error file=...::" only at the start of a line: the hook's log prefix would hide it.
     script = "print('::error file=lessons_code/l02_x.py,line=3::figure l02_x failed', flush=True)"
     code, out, _ = figures_hook.run_watched([sys.executable, "-c", script])
-    assert code == 0 and capsys.readouterr().out.splitlines() == ["::error file=lessons_code/l02_x.py,line=3::figure l02_x failed"]
+    assert code == 0 and capsys.readouterr().out.splitlines() == [
+        "::error file=lessons_code/l02_x.py,line=3::figure l02_x failed"
+    ]

@@ -54,8 +54,14 @@ def _reference_with_nn_rnn(params, xs, h0, y, activation):
     _, h_T = rnn(_t(xs), h0_leaf)
     loss = 0.5 * torch.sum((readout(h_T[0]) - _t(y)) ** 2)
     loss.backward()
-    grads = {"W_xh": rnn.weight_ih_l0.grad, "W_hh": rnn.weight_hh_l0.grad, "b": rnn.bias_ih_l0.grad,
-             "W_hy": readout.weight.grad, "c": readout.bias.grad, "h0": h0_leaf.grad[0]}
+    grads = {
+        "W_xh": rnn.weight_ih_l0.grad,
+        "W_hh": rnn.weight_hh_l0.grad,
+        "b": rnn.bias_ih_l0.grad,
+        "W_hy": readout.weight.grad,
+        "c": readout.bias.grad,
+        "h0": h0_leaf.grad[0],
+    }
     return loss.item(), {k: v.numpy() for k, v in grads.items()}
 
 
@@ -113,7 +119,11 @@ def test_page_autograd_check_agrees(activation):
 
 def test_init_params_follow_nn_rnn_range():
     params = l01.init_params(3, 25, 2, np.random.default_rng(0))
-    assert params["W_hh"].shape == (25, 25) and params["W_xh"].shape == (25, 3) and params["W_hy"].shape == (2, 25)
+    assert (
+        params["W_hh"].shape == (25, 25)
+        and params["W_xh"].shape == (25, 3)
+        and params["W_hy"].shape == (2, 25)
+    )
     assert all(np.max(np.abs(v)) <= 1 / np.sqrt(25) for v in params.values())
 
 
@@ -131,7 +141,9 @@ def test_contributions_fall_towards_early_steps():
     # Broadly geometric decay: a straight-line fit of log-norm against t has a clearly positive slope.
     slope = np.polyfit(np.arange(len(mean)), np.log(mean), 1)[0]
     assert slope > 0.2
-    assert np.all(np.asarray(result.data["min_norm"]) <= mean) and np.all(mean <= np.asarray(result.data["max_norm"]))
+    assert np.all(np.asarray(result.data["min_norm"]) <= mean) and np.all(
+        mean <= np.asarray(result.data["max_norm"])
+    )
 
 
 def test_unrolled_graph_has_one_shared_weight_and_a_full_backward_path():
@@ -186,8 +198,12 @@ def _scalar_autograd_per_use(w, h0, xs, y):
 
 @pytest.mark.parametrize(
     ("w", "h0", "xs", "y"),
-    [(0.8, 0.6, (0.3, 0.5, 0.2), 0.0), (1.7, -0.4, (0.9, -1.2, 0.1), 0.5), (-0.6, 0.0, (2.0,), -1.0),
-     (0.3, 0.9, (0.1, -0.2, 0.3, -0.4, 0.5), 0.2)],
+    [
+        (0.8, 0.6, (0.3, 0.5, 0.2), 0.0),
+        (1.7, -0.4, (0.9, -1.2, 0.1), 0.5),
+        (-0.6, 0.0, (2.0,), -1.0),
+        (0.3, 0.9, (0.1, -0.2, 0.3, -0.4, 0.5), 0.2),
+    ],
 )
 def test_scalar_terms_are_what_autograd_finds_for_each_use_of_w(w, h0, xs, y) -> None:
     a, h, tp, terms = l01.scalar_terms(w, h0, xs, y)
@@ -196,7 +212,9 @@ def test_scalar_terms_are_what_autograd_finds_for_each_use_of_w(w, h0, xs, y) ->
     assert sum(terms) == pytest.approx(l01.scalar_autograd(w, h0, xs, y), rel=1e-12, abs=1e-15)
     # The forward pass is the recurrence itself.
     for t in range(1, len(xs) + 1):
-        assert a[t] == pytest.approx(w * h[t - 1] + xs[t - 1], abs=1e-15) and h[t] == pytest.approx(np.tanh(a[t]))
+        assert a[t] == pytest.approx(w * h[t - 1] + xs[t - 1], abs=1e-15) and h[t] == pytest.approx(
+            np.tanh(a[t])
+        )
         assert tp[t] == pytest.approx(1 - np.tanh(a[t]) ** 2)
 
 
@@ -207,13 +225,21 @@ def test_scalar_facts_are_the_factors_of_each_term_and_the_claims_hold() -> None
     assert facts["scalar_steps"] == 3 and facts["scalar_w"] == config.w
     for t in (1, 2, 3):
         h_prev = facts["scalar_h0"] if t == 1 else facts[f"scalar_h{t - 1}"]
-        product = facts["scalar_error"] * h_prev * facts[f"scalar_w_power{t}"] * facts[f"scalar_tanh_prime_product{t}"]
+        product = (
+            facts["scalar_error"]
+            * h_prev
+            * facts[f"scalar_w_power{t}"]
+            * facts[f"scalar_tanh_prime_product{t}"]
+        )
         assert facts[f"scalar_term{t}"] == pytest.approx(product, rel=1e-12)
         # Regrouped as the page does: tanh'(a_t) times the step factors w tanh'(a_k) of the later steps.
         later = np.prod([facts[f"scalar_step_factor{k}"] for k in range(t + 1, 4)])
-        assert facts[f"scalar_w_power{t}"] * facts[f"scalar_tanh_prime_product{t}"] == pytest.approx(
-            facts[f"scalar_tanh_prime{t}"] * later, rel=1e-12)
-    assert facts["scalar_grad"] == pytest.approx(sum(facts[f"scalar_term{t}"] for t in (1, 2, 3)), rel=1e-12)
+        assert facts[f"scalar_w_power{t}"] * facts[
+            f"scalar_tanh_prime_product{t}"
+        ] == pytest.approx(facts[f"scalar_tanh_prime{t}"] * later, rel=1e-12)
+    assert facts["scalar_grad"] == pytest.approx(
+        sum(facts[f"scalar_term{t}"] for t in (1, 2, 3)), rel=1e-12
+    )
     assert facts["scalar_autograd_diff"] <= l01.AUTOGRAD_TOLERANCE
     for claim in spec.claims:  # the fast preset is the published example itself
         assert claim.holds(facts), claim.says
@@ -221,8 +247,12 @@ def test_scalar_facts_are_the_factors_of_each_term_and_the_claims_hold() -> None
 
 def test_the_page_runs_the_example_the_figure_computes() -> None:
     config = l01.ScalarConfig()
-    page = (Path(__file__).resolve().parent.parent / "docs" / "01-backprop-through-time.md").read_text()
-    assert f"scalar_terms(w={config.w!r}, h0={config.h0!r}, xs={config.xs!r}, y={config.y!r})" in page
+    page = (
+        Path(__file__).resolve().parent.parent / "docs" / "01-backprop-through-time.md"
+    ).read_text()
+    assert (
+        f"scalar_terms(w={config.w!r}, h0={config.h0!r}, xs={config.xs!r}, y={config.y!r})" in page
+    )
 
 
 def test_the_scalar_check_fails_loudly_when_the_derivative_is_wrong(monkeypatch) -> None:

@@ -38,7 +38,9 @@ def test_derivatives_match_autograd(name):
 
 
 def test_relu_derivative_is_exactly_zero_or_one_on_a_dense_grid():
-    grid = np.concatenate([np.linspace(-1e3, 1e3, 2_000_001), [0.0, -0.0, 5e-324, -5e-324, 1e300, -1e300]])
+    grid = np.concatenate(
+        [np.linspace(-1e3, 1e3, 2_000_001), [0.0, -0.0, 5e-324, -5e-324, 1e300, -1e300]]
+    )
     values = l03.relu_prime(grid)
     assert set(np.unique(values).tolist()) == {0.0, 1.0}
     assert np.array_equal(values, (grid > 0).astype(float))
@@ -51,7 +53,8 @@ def test_relu_check_shows_the_weights_not_the_derivative_explode():
         assert facts[f"relu_demo_{scale:g}_largest_derivative"] == 1.0
         # Every unit stays active, so the Jacobian product is (scale * I)^50: closed form scale^50.
         assert facts[f"relu_demo_{scale:g}_gradient_norm"] == pytest.approx(scale**50, rel=1e-12)
-    assert facts["relu_demo_1.1_state_norm"] > 100 * facts["relu_demo_0.9_state_norm"]  # unbounded state
+    # unbounded state
+    assert facts["relu_demo_1.1_state_norm"] > 100 * facts["relu_demo_0.9_state_norm"]
 
 
 def test_gradient_norm_at_lag_matches_autograd_jacobian():
@@ -75,7 +78,9 @@ def test_gradient_norm_at_lag_matches_autograd_jacobian():
 
         J = torch.autograd.functional.jacobian(run, h).numpy()
         expected = np.linalg.norm(J, 2)
-        assert l03.gradient_norm_at_lag(W, name, inputs, lag) == pytest.approx(expected, rel=1e-10), name
+        assert l03.gradient_norm_at_lag(W, name, inputs, lag) == pytest.approx(
+            expected, rel=1e-10
+        ), name
 
 
 def test_sweep_vanishes_below_the_sufficient_threshold(regimes):
@@ -86,7 +91,8 @@ def test_sweep_vanishes_below_the_sufficient_threshold(regimes):
         below = sigma < d["threshold"]
         assert below.sum() >= 2
         assert np.max(largest[below]) < config.vanished, name  # every run, not only the median
-        assert sigma[below].max() >= 0.99 * d["threshold"] * (1 - 1e-12)  # checked right up to the line
+        # checked right up to the line
+        assert sigma[below].max() >= 0.99 * d["threshold"] * (1 - 1e-12)
 
 
 def test_sweep_explodes_only_above_the_necessary_threshold(regimes):
@@ -110,7 +116,10 @@ def test_regime_facts_report_the_thresholds(regimes):
 
 def test_saturation_grows_with_input_scale():
     result = l03.compute_saturation(SPECS["l03_saturation"].fast, np.random.default_rng(0))
-    median, saturated = np.asarray(result.data["median"]), np.asarray(result.data["saturated_fraction"])
+    median, saturated = (
+        np.asarray(result.data["median"]),
+        np.asarray(result.data["saturated_fraction"]),
+    )
     assert np.all(np.diff(median) < 0)
     assert np.all(np.diff(saturated) >= 0)
     assert median[0] > 0.95 and median[-1] < 0.05
@@ -121,7 +130,9 @@ def test_saturation_grows_with_input_scale():
 def test_log_tanh_prime_is_exact_and_stable():
     a = np.linspace(-15, 15, 3001)
     # tanh'(a) = sech(a)^2 = 1 / cosh(a)^2; 1 - tanh(a)^2 itself loses digits to cancellation at large |a|.
-    np.testing.assert_allclose(l03.log_tanh_prime(a), -2.0 * np.log(np.cosh(a)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        l03.log_tanh_prime(a), -2.0 * np.log(np.cosh(a)), rtol=1e-12, atol=1e-12
+    )
     assert np.isfinite(l03.log_tanh_prime(np.array([400.0, -1e4]))).all()
 
 

@@ -3,7 +3,6 @@ autograd, unstable training without clipping, and the cliff's jump."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -46,7 +45,8 @@ def test_jacobian_norm_back_matches_autograd():
     drive = (torch.einsum("bti,hi->bth", x[0], model.W_ih[0]) + model.b[0]).detach()  # W_ih x_t + b
     W = model.W_hh[0].detach()
     for n in range(2):
-        def from_start(h):  # h_T as a function of h_start, steps start+1..T
+
+        def from_start(h, n=n):  # h_T as a function of h_start, steps start+1..T
             for t in range(start, T):
                 h = torch.tanh(drive[n, t] + W @ h)
             return h
@@ -59,7 +59,9 @@ def test_short_gaps_are_learned_and_the_longest_gap_is_at_chance(memory):
     gaps = memory.data["gaps"]
     accuracy = np.asarray(memory.data["accuracy"])
     assert accuracy[0].min() >= 0.95  # every network solves the shortest gap
-    assert memory.facts["accuracy_longest_gap"] == pytest.approx(memory.facts["chance_accuracy"], abs=0.1)
+    assert memory.facts["accuracy_longest_gap"] == pytest.approx(
+        memory.facts["chance_accuracy"], abs=0.1
+    )
     assert memory.facts[f"accuracy_gap_{gaps[-1]}"] == memory.facts["accuracy_longest_gap"]
 
 
@@ -94,7 +96,9 @@ def test_nan_is_recorded_as_the_step_where_it_happened(unstable):
             assert np.all(np.isfinite(row[:step])) and not np.isfinite(row[step])
         else:
             assert np.all(np.isfinite(row))
-    assert unstable.facts["unstable_seeds_nonfinite"] == int(np.sum(np.asarray(unstable.data["unclipped_nonfinite_step"]) >= 0))
+    assert unstable.facts["unstable_seeds_nonfinite"] == int(
+        np.sum(np.asarray(unstable.data["unclipped_nonfinite_step"]) >= 0)
+    )
     assert SPECS["l04_unstable_loss"].nonfinite_ok == {"unclipped_loss"}
 
 
@@ -113,7 +117,8 @@ def test_descent_path_jumps_off_the_wall_and_is_stranded():
     assert facts["cliff_jump_length"] > 100  # one step leaves the pictured region by far
     assert facts["cliff_zero_grad_steps"] == facts["cliff_steps_after_jump"] > 0
     assert facts["cliff_final_loss"] == pytest.approx(facts["cliff_loss_high_state"], abs=1e-6)
-    assert facts["cliff_jump_from_b"] == pytest.approx(-facts["cliff_jump_from_w"] / 2, abs=0.05)  # on the wall
+    # on the wall
+    assert facts["cliff_jump_from_b"] == pytest.approx(-facts["cliff_jump_from_w"] / 2, abs=0.05)
 
 
 def stable_fixed_points(w: float, b: float) -> int:
@@ -127,11 +132,21 @@ def stable_fixed_points(w: float, b: float) -> int:
 
 def test_two_stable_fixed_points_only_in_the_band_around_minus_w_over_2():
     facts = run_fast("l04_cliff").facts
-    w, low, high = facts["cliff_bistable_w"], facts["cliff_bistable_b_low"], facts["cliff_bistable_b_high"]
+    w, low, high = (
+        facts["cliff_bistable_w"],
+        facts["cliff_bistable_b_low"],
+        facts["cliff_bistable_b_high"],
+    )
     assert low < -w / 2 < high and low + high == pytest.approx(-w)  # symmetric about the wall
     if w == 8.0:  # the published start: the interval the referee computed independently
         assert (low, high) == pytest.approx((-5.0657, -2.9343), abs=1e-4)
-    for b, expected in [(low - 0.01, 1), (low + 0.01, 2), (-w / 2, 2), (high - 0.01, 2), (high + 0.01, 1)]:
+    for b, expected in [
+        (low - 0.01, 1),
+        (low + 0.01, 2),
+        (-w / 2, 2),
+        (high - 0.01, 2),
+        (high + 0.01, 1),
+    ]:
         assert stable_fixed_points(w, b) == expected, (b, expected)
 
 
@@ -149,24 +164,30 @@ def test_the_stranded_gradient_is_float64_underflow_not_a_mathematical_zero():
 # ------------------------------------------------------------------ configuration
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"gaps": ()}, "MemoryConfig.gaps"),
-    ({"gaps": (5, 2)}, "MemoryConfig.gaps"),
-    ({"gaps": (0, 3)}, "MemoryConfig.gaps"),
-    ({"seeds": 0}, "MemoryConfig.seeds"),
-    ({"lr": float("nan")}, "MemoryConfig.lr"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"gaps": ()}, "MemoryConfig.gaps"),
+        ({"gaps": (5, 2)}, "MemoryConfig.gaps"),
+        ({"gaps": (0, 3)}, "MemoryConfig.gaps"),
+        ({"seeds": 0}, "MemoryConfig.seeds"),
+        ({"lr": float("nan")}, "MemoryConfig.lr"),
+    ],
+)
 def test_memory_config_validation(kwargs, field):
     with pytest.raises(ValueError, match=field):
         l04.MemoryConfig(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"target": 1.5}, "CliffConfig.target"),
-    ({"w_range": (3.0, 1.0)}, "CliffConfig.w_range"),
-    ({"grid": 1}, "CliffConfig.grid"),
-    ({"lr": 0.0}, "CliffConfig.lr"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"target": 1.5}, "CliffConfig.target"),
+        ({"w_range": (3.0, 1.0)}, "CliffConfig.w_range"),
+        ({"grid": 1}, "CliffConfig.grid"),
+        ({"lr": 0.0}, "CliffConfig.lr"),
+    ],
+)
 def test_cliff_config_validation(kwargs, field):
     with pytest.raises(ValueError, match=field):
         l04.CliffConfig(**kwargs)

@@ -27,7 +27,8 @@ def run_fast(name: str):
 
 def test_norm_clipping_never_exceeds_the_threshold_and_keeps_the_direction():
     rng = np.random.default_rng(0)
-    g = rng.standard_normal((2000, 7)) * rng.lognormal(0, 3, size=(2000, 1))  # lengths over many decades
+    # lengths over many decades
+    g = rng.standard_normal((2000, 7)) * rng.lognormal(0, 3, size=(2000, 1))
     for max_norm in (1e-3, 0.5, 1.0, 30.0):
         clipped = l05.clip_by_norm(g, max_norm)
         norms = np.linalg.norm(clipped, axis=-1)
@@ -60,7 +61,10 @@ def test_geometry_facts():
     assert facts["norm_clip_cosine"] == pytest.approx(1.0, abs=1e-15)
     assert facts["norm_clip_min_cosine_sweep"] == pytest.approx(1.0, abs=1e-12)
     assert facts["norm_clip_length"] == pytest.approx(facts["clip_threshold"])
-    assert facts["value_clip_cosine"] < 0.9 and facts["value_clip_min_cosine"] <= facts["value_clip_cosine"]
+    assert (
+        facts["value_clip_cosine"] < 0.9
+        and facts["value_clip_min_cosine"] <= facts["value_clip_cosine"]
+    )
     assert facts["value_clip_angle_deg"] == pytest.approx(45.0)
 
 
@@ -124,7 +128,9 @@ def test_penalty_gradient_reaches_the_recurrent_weights_and_its_ratios_match_aut
     assert penalty.item() > 0 and g.abs().max() > 0
     # The penalty's one-step ratio ||v_t dh_t/dh_{t-1}|| / ||v_t|| is exactly ||dE/dh_{t-1}|| / ||dE/dh_t||
     # here, since the loss reads only the last state: check it against the monitor's autograd norms.
-    norms = hidden_gradient_norms(model.core, x, lambda h: ((model.head(h).squeeze(-1) - x.mean((1, 2))) ** 2).mean())
+    norms = hidden_gradient_norms(
+        model.core, x, lambda h: ((model.head(h).squeeze(-1) - x.mean((1, 2))) ** 2).mean()
+    )
     expected = ((norms[:-1] / norms[1:] - 1) ** 2).mean()
     assert penalty.item() == pytest.approx(expected.item(), rel=1e-10)
 
@@ -135,10 +141,13 @@ def test_training_with_the_penalty_keeps_the_backward_signal_alive_and_both_runs
     assert facts["penalty_ratio_first_with_penalty"] > facts["penalty_ratio_first_loss_only"]
     assert facts["penalty_ratio_first_with_penalty"] > 1e3 * facts["penalty_ratio_first_initial"]
     assert facts["penalty_after_with_penalty"] < 0.5 * facts["penalty_initial"]
-    assert facts["penalty_baseline_mse"] == pytest.approx(1 / (3 * SPECS["l05_penalty"].fast.length))
+    assert facts["penalty_baseline_mse"] == pytest.approx(
+        1 / (3 * SPECS["l05_penalty"].fast.length)
+    )
     for tag in ("loss_only", "with_penalty"):
         assert facts[f"penalty_task_loss_{tag}_vs_baseline"] == pytest.approx(
-            facts[f"penalty_task_loss_{tag}"] / facts["penalty_baseline_mse"])
+            facts[f"penalty_task_loss_{tag}"] / facts["penalty_baseline_mse"]
+        )
         curve = result.data["curves"]["loss only" if tag == "loss_only" else "loss + penalty"]
         assert curve["step"][0] == 0 and curve["step"][-1] == SPECS["l05_penalty"].fast.steps
 
@@ -146,17 +155,20 @@ def test_training_with_the_penalty_keeps_the_backward_signal_alive_and_both_runs
 # ------------------------------------------------------------------ configuration
 
 
-@pytest.mark.parametrize("cls, kwargs, field", [
-    (l05.ClipCliffConfig, {"n_starts": 0}, "ClipCliffConfig.n_starts"),
-    (l05.ClipCliffConfig, {"headline_lr": 5.0}, "ClipCliffConfig.headline_lr"),
-    (l05.ClipCliffConfig, {"lrs": ()}, "ClipCliffConfig.lrs"),
-    (l05.TruncationConfig, {"ks": (0, 4)}, "TruncationConfig.ks"),
-    (l05.TruncationConfig, {"ks": (64,)}, "TruncationConfig.ks"),
-    (l05.TruncationConfig, {"n_symbols": 1}, "TruncationConfig.n_symbols"),
-    (l05.GeometryConfig, {"example": (0.5, 0.5)}, "GeometryConfig.example"),
-    (l05.PenaltyConfig, {"strength": -1.0}, "PenaltyConfig.strength"),
-    (l05.PenaltyConfig, {"length": 1}, "PenaltyConfig.length"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, field",
+    [
+        (l05.ClipCliffConfig, {"n_starts": 0}, "ClipCliffConfig.n_starts"),
+        (l05.ClipCliffConfig, {"headline_lr": 5.0}, "ClipCliffConfig.headline_lr"),
+        (l05.ClipCliffConfig, {"lrs": ()}, "ClipCliffConfig.lrs"),
+        (l05.TruncationConfig, {"ks": (0, 4)}, "TruncationConfig.ks"),
+        (l05.TruncationConfig, {"ks": (64,)}, "TruncationConfig.ks"),
+        (l05.TruncationConfig, {"n_symbols": 1}, "TruncationConfig.n_symbols"),
+        (l05.GeometryConfig, {"example": (0.5, 0.5)}, "GeometryConfig.example"),
+        (l05.PenaltyConfig, {"strength": -1.0}, "PenaltyConfig.strength"),
+        (l05.PenaltyConfig, {"length": 1}, "PenaltyConfig.length"),
+    ],
+)
 def test_config_validation(cls, kwargs, field):
     with pytest.raises(ValueError, match=field):
         cls(**kwargs)

@@ -22,7 +22,8 @@ def ratio_facts() -> dict:
 def test_irnn_keeps_at_least_100_times_the_default_tanh_gradient(ratio_facts) -> None:
     assert ratio_facts["seq_len"] == 100
     assert ratio_facts["ratio_irnn"] >= 100 * ratio_facts["ratio_default_tanh"]
-    assert ratio_facts["ratio_irnn"] > 0.1  # not just relatively: a sizeable share survives 99 steps
+    # not just relatively: a sizeable share survives 99 steps
+    assert ratio_facts["ratio_irnn"] > 0.1
 
 
 def test_orthogonal_init_keeps_at_least_the_default_gradient(ratio_facts) -> None:
@@ -30,7 +31,11 @@ def test_orthogonal_init_keeps_at_least_the_default_gradient(ratio_facts) -> Non
 
 
 def test_lstm_ratio_grows_with_the_forget_bias(ratio_facts) -> None:
-    assert ratio_facts["ratio_lstm_bias0"] < ratio_facts["ratio_lstm_bias1"] < ratio_facts["ratio_lstm_bias3"]
+    assert (
+        ratio_facts["ratio_lstm_bias0"]
+        < ratio_facts["ratio_lstm_bias1"]
+        < ratio_facts["ratio_lstm_bias3"]
+    )
 
 
 def test_state_gradients_match_a_hand_written_backward_pass() -> None:
@@ -59,7 +64,11 @@ def test_irnn_jacobian_at_init_is_a_zero_one_diagonal() -> None:
     np.testing.assert_array_equal(irnn.weight_hh_l0.detach().numpy(), np.eye(12))
     h_prev = torch.randn(1, 1, 12, dtype=torch.float64)
     x_t = torch.rand(1, 1, 1, dtype=torch.float64)
-    J = torch.autograd.functional.jacobian(lambda h: irnn(x_t, h)[1], h_prev).reshape(12, 12).numpy()
+    J = (
+        torch.autograd.functional.jacobian(lambda h: irnn(x_t, h)[1], h_prev)
+        .reshape(12, 12)
+        .numpy()
+    )
     assert np.count_nonzero(J - np.diag(np.diag(J))) == 0
     assert set(np.unique(np.diag(J))) <= {0.0, 1.0}
     assert 0 < np.diag(J).sum() < 12  # with random h some units are off, some on
@@ -92,8 +101,12 @@ def test_esn_states_merge_for_small_radius_and_not_for_large() -> None:
     rng = np.random.default_rng(0)
     u = rng.uniform(-1, 1, 150)
     x0, x1 = rng.uniform(-1, 1, (2, 50))
-    small = l06.state_distance(l06.EchoStateNetwork(50, 0.5, 0.1, np.random.default_rng(1)), u, x0, x1)
-    large = l06.state_distance(l06.EchoStateNetwork(50, 3.0, 0.1, np.random.default_rng(1)), u, x0, x1)
+    small = l06.state_distance(
+        l06.EchoStateNetwork(50, 0.5, 0.1, np.random.default_rng(1)), u, x0, x1
+    )
+    large = l06.state_distance(
+        l06.EchoStateNetwork(50, 3.0, 0.1, np.random.default_rng(1)), u, x0, x1
+    )
     assert small[-1] < 1e-12 * small[0]
     assert large[-1] > 0.5 and large[-50:].min() > 0.1 * large[0]
 

@@ -86,7 +86,7 @@ def test_gated_models_beat_the_tanh_rnn_and_the_baseline_in_the_fast_preset(fast
 
 def test_runs_log_the_same_test_schedule_and_stop_when_solved(fast_adding) -> None:
     config, result = fast_adding
-    for kind, runs in result.data["runs"].items():
+    for runs in result.data["runs"].values():
         assert len(runs) == config.seeds
         for run in runs:
             assert run["step"][0] == 0 and all(s % config.eval_every == 0 for s in run["step"][:-1])
@@ -105,12 +105,23 @@ def test_a_diverging_run_is_recorded_not_raised() -> None:
     log = l07.train_on_adding(model, 1e-3, 20, 8, 10, 1.0, 5, 0.002, test, rng)
     assert log.diverged_at == 0 and math.isnan(log.evals[-1][1]) and len(log.loss) == 1
 
-    run = {"seed": 0, "step": [0, 7], "test_mse": [0.5, float("nan")], "diverged_at": 7, "steps_run": 7,
-           "clipped_fraction": 1.0, "steps_to_solve": float("nan"), "final_mse": float("nan")}
+    run = {
+        "seed": 0,
+        "step": [0, 7],
+        "test_mse": [0.5, float("nan")],
+        "diverged_at": 7,
+        "steps_run": 7,
+        "clipped_fraction": 1.0,
+        "steps_to_solve": float("nan"),
+        "final_mse": float("nan"),
+    }
     facts = {f"adding_final_mse_{k}": float("nan") for k in l07.KINDS}
-    result = runner.Result(data={"runs": {"irnn": [run]}, "baseline_mse": ADDING_BASELINE_MSE, "max_steps": 20},
-                           facts=facts)
-    runner.check_result(SPEC["l07_adding_problem"], result)  # NaN is allowed where a run may diverge
+    result = runner.Result(
+        data={"runs": {"irnn": [run]}, "baseline_mse": ADDING_BASELINE_MSE, "max_steps": 20},
+        facts=facts,
+    )
+    # NaN is allowed where a run may diverge
+    runner.check_result(SPEC["l07_adding_problem"], result)
     from lessons_code import plotting
 
     fig, ax = plotting.new_figure((4, 3))
@@ -138,7 +149,11 @@ def test_the_highlighted_path_is_the_cell_state_and_holds_only_a_product_and_a_s
     nodes, edges = l07.lstm_cell_diagram()
     by_name = {n["name"]: n for n in nodes}
     path = [e for e in edges if e["cell"]]
-    assert [(e["source"], e["target"]) for e in path] == [("c_prev", "forget_mul"), ("forget_mul", "add"), ("add", "c")]
+    assert [(e["source"], e["target"]) for e in path] == [
+        ("c_prev", "forget_mul"),
+        ("forget_mul", "add"),
+        ("add", "c"),
+    ]
     assert [by_name[e["target"]].get("op") for e in path[:-1]] == ["mul", "add"]
     # What else enters the path: the forget gate at the product, the gated candidate i * g at the sum.
     into = lambda name: sorted(e["source"] for e in edges if e["target"] == name)  # noqa: E731
@@ -218,37 +233,69 @@ def test_the_trained_gates_show_what_the_page_says_in_the_fast_preset(fast_gates
     spec, result = fast_gates
     facts = result.facts
     runner.check_result(spec, result)
-    for claim in spec.claims:  # the publishing build checks these on its own run; here the fast run holds them too
+    # the publishing build checks these on its own run; here the fast run holds them too
+    for claim in spec.claims:
         assert claim.holds(facts), claim.says
-    assert facts["gate_steps_trained"] < spec.fast.max_steps and facts["gate_test_mse"] < 0.05 * facts["gate_baseline_mse_test"]
+    assert (
+        facts["gate_steps_trained"] < spec.fast.max_steps
+        and facts["gate_test_mse"] < 0.05 * facts["gate_baseline_mse_test"]
+    )
     # The followed unit is the one whose share of the prediction varies most; reading it alone beats the baseline.
     contributions = np.asarray(result.data["contributions"])
-    assert result.data["unit"] == int(np.argmax(contributions)) and facts["gate_contribution_ratio"] >= 1
+    assert (
+        result.data["unit"] == int(np.argmax(contributions))
+        and facts["gate_contribution_ratio"] >= 1
+    )
     assert facts["gate_test_mse"] <= facts["gate_one_unit_mse"] < facts["gate_baseline_mse_test"]
     # The plotted sequence is the first test sequence, with its markers where the data puts them.
     first, second = facts["gate_example_first_marker"], facts["gate_example_second_marker"]
-    assert result.data["markers"] == [first, second] and 1 <= first <= spec.fast.seq_len // 2 < second
+    assert (
+        result.data["markers"] == [first, second] and 1 <= first <= spec.fast.seq_len // 2 < second
+    )
 
 
 def test_the_claims_can_fail() -> None:
     """Each claim tests its own facts: a run whose gates did not look like the page says is caught."""
-    good = dict(gate_test_mse=0.001, gate_stop_mse=0.002, gate_input_marked_unit=0.8, gate_input_unmarked_unit=0.01,
-                gate_forget_between_unit=0.999, gate_input_marked_all=0.45, gate_input_unmarked_all=0.4,
-                gate_forget_between_all=0.6, gate_cell_change_marked_unit=0.2, gate_cell_change_unmarked_unit=0.002,
-                gate_cell_jump_corr=-0.99, gate_cell_final_corr=-0.99, gate_unit_readout_weight=-1.0)
+    good = dict(
+        gate_test_mse=0.001,
+        gate_stop_mse=0.002,
+        gate_input_marked_unit=0.8,
+        gate_input_unmarked_unit=0.01,
+        gate_forget_between_unit=0.999,
+        gate_input_marked_all=0.45,
+        gate_input_unmarked_all=0.4,
+        gate_forget_between_all=0.6,
+        gate_cell_change_marked_unit=0.2,
+        gate_cell_change_unmarked_unit=0.002,
+        gate_cell_jump_corr=-0.99,
+        gate_cell_final_corr=-0.99,
+        gate_unit_readout_weight=-1.0,
+    )
     assert all(claim.holds(good) for claim in l07.GATE_CLAIMS)
-    for change in ({"gate_test_mse": 0.01}, {"gate_input_unmarked_unit": 0.3}, {"gate_forget_between_unit": 0.8},
-                   {"gate_input_marked_all": 0.8}, {"gate_cell_change_unmarked_unit": 0.05},
-                   {"gate_cell_jump_corr": 0.5}, {"gate_unit_readout_weight": 1.0}):
+    for change in (
+        {"gate_test_mse": 0.01},
+        {"gate_input_unmarked_unit": 0.3},
+        {"gate_forget_between_unit": 0.8},
+        {"gate_input_marked_all": 0.8},
+        {"gate_cell_change_unmarked_unit": 0.05},
+        {"gate_cell_jump_corr": 0.5},
+        {"gate_unit_readout_weight": 1.0},
+    ):
         assert not all(claim.holds({**good, **change}) for claim in l07.GATE_CLAIMS), change
 
 
 @pytest.mark.parametrize(
     ("make", "field"),
     [
-        (lambda: l07.AddingConfig(learning_rates=(("transformer", 1e-3),)), "AddingConfig.learning_rates"),
+        (
+            lambda: l07.AddingConfig(learning_rates=(("transformer", 1e-3),)),
+            "AddingConfig.learning_rates",
+        ),
         (lambda: l07.AddingConfig(learning_rates=(("lstm", 2.0),)), "AddingConfig.learning_rates"),
-        (lambda: l07.AddingConfig(learning_rates=(("lstm", 1e-3), ("lstm", 1e-2))), "AddingConfig.learning_rates"),
+        (
+            lambda: l07.AddingConfig(learning_rates=(("lstm", 1e-3), ("lstm", 1e-2))),
+            "AddingConfig.learning_rates",
+        ),
         (lambda: l07.AddingConfig(seeds=0), "AddingConfig.seeds"),
         (lambda: l07.AddingConfig(clip=-1.0), "AddingConfig.clip"),
         (lambda: l07.AddingConfig(seq_len=3), "AddingConfig.seq_len"),
@@ -259,7 +306,10 @@ def test_the_claims_can_fail() -> None:
         (lambda: l07.GateActivityConfig(hidden=1), "GateActivityConfig.hidden"),
         (lambda: l07.GateActivityConfig(seq_len=2), "GateActivityConfig.seq_len"),
         (lambda: l07.GateActivityConfig(lr=0.0), "GateActivityConfig.lr"),
-        (lambda: l07.GateActivityConfig(forget_bias=float("nan")), "GateActivityConfig.forget_bias"),
+        (
+            lambda: l07.GateActivityConfig(forget_bias=float("nan")),
+            "GateActivityConfig.forget_bias",
+        ),
         (lambda: l07.LstmCellConfig(hidden=0), "LstmCellConfig.hidden"),
     ],
 )

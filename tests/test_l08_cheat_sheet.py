@@ -66,12 +66,18 @@ def test_clipping_logs_the_norm_before_clipping_and_keeps_the_direction() -> Non
     after = torch.cat([p.grad.flatten() for p in model.parameters()])
     assert norm.item() == pytest.approx(before, rel=1e-6) and before > 0.5
     assert after.norm().item() == pytest.approx(0.5, rel=1e-5)
-    assert torch.dot(after / after.norm(), direction).item() == pytest.approx(1.0, abs=1e-6)  # same direction
+    # same direction
+    assert torch.dot(after / after.norm(), direction).item() == pytest.approx(1.0, abs=1e-6)
 
 
 def test_the_norm_report_counts_clipped_and_non_finite_steps() -> None:
     report = l08.norm_report([0.5, 2.0, 3.0, float("inf")], max_norm=1.0)
-    assert "median 2" in report and "max 3" in report and "clipped 67% of 4 steps" in report and "non-finite 1" in report
+    assert (
+        "median 2" in report
+        and "max 3" in report
+        and "clipped 67% of 4 steps" in report
+        and "non-finite 1" in report
+    )
 
 
 def test_hidden_gradient_norms_match_a_hand_unrolled_rnn_and_leave_grads_alone() -> None:
@@ -83,7 +89,9 @@ def test_hidden_gradient_norms_match_a_hand_unrolled_rnn_and_leave_grads_alone()
     # The same network written out by hand, with every hidden state kept for autograd.
     h, states = torch.zeros(4, 7, dtype=torch.float64), []
     for t in range(9):
-        h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
+        h = torch.tanh(
+            x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0
+        )
         states.append(h)
     grads = torch.autograd.grad(((states[-1] - target) ** 2).sum(), states)
     expected = torch.stack([g.norm(dim=-1) for g in grads])
@@ -101,7 +109,9 @@ def test_hidden_gradient_norms_handle_two_layer_lstm_state_tuples() -> None:
 def test_the_recipe_model_is_built_with_the_recipe() -> None:
     torch.manual_seed(0)
     model = l08.recipe_model(features=2, hidden=8)
-    assert torch.all(model.core.bias_ih_l0[8:16] == 1.0) and torch.all(model.core.bias_hh_l0[8:16] == 0.0)
+    assert torch.all(model.core.bias_ih_l0[8:16] == 1.0) and torch.all(
+        model.core.bias_hh_l0[8:16] == 0.0
+    )
     for block in blocks_of(model.core.weight_hh_l0, 8):
         torch.testing.assert_close(block @ block.T, torch.eye(8), atol=1e-5, rtol=0)
     assert model(torch.randn(5, 7, 2)).shape == (5,)
@@ -122,7 +132,8 @@ def test_monitor_fast_preset_orthogonal_keeps_gradients_alive() -> None:
     facts = result.facts
     assert facts["decades_lost_tanh_orthogonal"] < facts["decades_lost_tanh_default"] - 2
     assert facts["decades_lost_lstm_recipe"] < facts["decades_lost_lstm_default"] - 2
-    assert all(np.all(curve > 0) for curve in result.data["curves"].values())  # float64: no underflow
+    # float64: no underflow
+    assert all(np.all(curve > 0) for curve in result.data["curves"].values())
 
 
 def test_clip_log_fast_preset_facts_agree_with_the_logged_norms() -> None:

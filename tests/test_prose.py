@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -21,13 +20,17 @@ def runs(text: str) -> set[str]:
     return {" ".join(w[i : i + RUN]) for i in range(len(w) - RUN + 1)}
 
 
-@pytest.mark.skipif(not (SHARED / "sources").is_dir(), reason="the source write-ups live in ../shared/sources")
+@pytest.mark.skipif(
+    not (SHARED / "sources").is_dir(), reason="the source write-ups live in ../shared/sources"
+)
 def test_no_page_repeats_eight_words_of_a_source() -> None:
     source_runs: set[str] = set()
     for source in (SHARED / "sources").glob("*.txt"):
         source_runs |= runs(source.read_text(errors="ignore"))
     assert source_runs
-    for page in sorted((REPO / "docs").rglob("*.md")) + sorted((REPO / "lessons_code").rglob("*.py")):
+    for page in sorted((REPO / "docs").rglob("*.md")) + sorted(
+        (REPO / "lessons_code").rglob("*.py")
+    ):
         copied = runs(page.read_text(encoding="utf-8")) & source_runs
         assert not copied, f"{page.relative_to(REPO)} repeats a source: {sorted(copied)[:3]}"
 

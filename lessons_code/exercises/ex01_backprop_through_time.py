@@ -24,7 +24,7 @@ def finite_difference(params, xs, h0, y, name, index, eps=1e-6, activation="tanh
         _, _, y_hat = forward(nudged, xs, h0, activation)
         losses.append(loss(y_hat, y))
     return (losses[0] - losses[1]) / (2 * eps)
-# --8<-- [end:finite_difference]
+    # --8<-- [end:finite_difference]
 
 
 # --8<-- [start:every_step]
@@ -52,15 +52,17 @@ def bptt_every_step(params, xs, h0, ys, activation="tanh"):
 def autograd_every_step(params, xs, h0, ys, activation="tanh"):
     """The same loss written in torch (float64), differentiated by autograd."""
     phi = TORCH_ACTIVATIONS[activation]
-    leaves = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
-              for name, value in {**params, "h0": h0}.items()}
+    leaves = {
+        name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
+        for name, value in {**params, "h0": h0}.items()
+    }
     h, L = leaves["h0"], 0.0
     for x, y_t in zip(torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)):
         h = phi(leaves["W_hh"] @ h + leaves["W_xh"] @ x + leaves["b"])
         L = L + 0.5 * torch.sum((leaves["W_hy"] @ h + leaves["c"] - y_t) ** 2)
     L.backward()
     return L.item(), {name: leaf.grad.numpy() for name, leaf in leaves.items()}
-# --8<-- [end:every_step]
+    # --8<-- [end:every_step]
 
 
 # The solutions of lesson 1 state no numbers of their own: the tests check their claims (agreement with

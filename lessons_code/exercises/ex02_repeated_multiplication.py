@@ -20,7 +20,7 @@ def steps_until_below(base, threshold):
         value *= base
         n += 1
     return n
-# --8<-- [end:half_life]
+    # --8<-- [end:half_life]
 
 
 # --8<-- [start:symmetric]
@@ -29,7 +29,7 @@ def largest_gap_to_rho_powers(W, max_lag):
     rho = np.max(np.abs(np.linalg.eigvals(W)))
     ratios = jacobian_power_norms(W, max_lag) / rho ** np.arange(max_lag + 1)
     return float(np.max(np.abs(ratios - 1)))
-# --8<-- [end:symmetric]
+    # --8<-- [end:symmetric]
 
 
 def symmetric_and_general(seed: int = 0, n: int = 64, max_lag: int = 100) -> tuple[float, float]:

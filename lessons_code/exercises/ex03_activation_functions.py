@@ -12,7 +12,9 @@ import numpy as np
 from lessons_code import explorer
 from lessons_code.exercises import Answer
 from lessons_code.activations import sigmoid_prime, tanh_prime
-from lessons_code.l03_activation_functions import gradient_norm_at_lag, pascanu_bound, with_sigma_max  # noqa: F401
+from lessons_code.l03_activation_functions import (
+    pascanu_bound,
+)  # noqa: F401
 
 
 # --8<-- [start:peak]
@@ -21,7 +23,7 @@ def peak(phi_prime, a_max=6.0, points=240_001):
     a = np.linspace(-a_max, a_max, points)
     values = phi_prime(a)
     return float(values.max()), float(a[np.argmax(values)])
-# --8<-- [end:peak]
+    # --8<-- [end:peak]
 
 
 # --8<-- [start:leaky_relu]
@@ -32,20 +34,26 @@ def leaky_relu(a, slope=0.01):
 
 def leaky_relu_prime(a, slope=0.01):
     return np.where(a > 0, 1.0, slope)
-# --8<-- [end:leaky_relu]
+    # --8<-- [end:leaky_relu]
 
 
 def first_rho_with_growing_gradient(activation="tanh", init="orthogonal", length=100):
     """The smallest rho on the explorer's slider (steps of 0.05 from 1) whose fitted slope is above 0."""
     for rho in np.round(np.arange(1.0, explorer.RHO_RANGE[1] + 1e-9, 0.05), 2):
-        result = explorer.explore(explorer.ExplorerSettings(activation, init, float(rho), length, 20))
+        result = explorer.explore(
+            explorer.ExplorerSettings(activation, init, float(rho), length, 20)
+        )
         if result["slope"] is not None and result["slope"] > 0:
             return float(rho)
     raise ValueError(f"no setting of rho makes the {activation} gradient grow")
 
 
 ANSWERS = [
-    Answer("ex3_sigmoid_peak", lambda: peak(sigmoid_prime)[0], fact=("l03_derivatives", "sigmoid_prime_max")),
+    Answer(
+        "ex3_sigmoid_peak",
+        lambda: peak(sigmoid_prime)[0],
+        fact=("l03_derivatives", "sigmoid_prime_max"),
+    ),
     Answer("ex3_sigmoid_peak_at", lambda: peak(sigmoid_prime)[1]),
     Answer("ex3_tanh_over_sigmoid", lambda: peak(tanh_prime)[0] / peak(sigmoid_prime)[0]),
     Answer("ex3_ratio_10_steps", lambda: (peak(tanh_prime)[0] / peak(sigmoid_prime)[0]) ** 10),

@@ -33,7 +33,7 @@ def guessing_accuracies(n_networks, n_tests, rng):
     """Test accuracies of networks that answer every test sequence with a fair coin flip: each one's
     number of right answers is binomial, n_tests trials with probability 1/2."""
     return rng.binomial(n_tests, 0.5, size=n_networks) / n_tests
-# --8<-- [end:chance]
+    # --8<-- [end:chance]
 
 
 # --8<-- [start:adding_baselines]
@@ -42,25 +42,31 @@ def adding_baselines(n, length, rng):
     always answer 1, and answer the marked value of the second half plus 1/2."""
     x, target = adding_problem(n, length, rng)
     values, marker, target = x[:, :, 0].double(), x[:, :, 1].double(), target.double()
-    second = (values * marker)[:, length // 2:].sum(1)  # the one marked value in the second half
-    return {"always 1": ((target - 1) ** 2).mean().item(),
-            "second + 1/2": ((target - second - 0.5) ** 2).mean().item()}
-# --8<-- [end:adding_baselines]
+    second = (values * marker)[:, length // 2 :].sum(1)  # the one marked value in the second half
+    return {
+        "always 1": ((target - 1) ** 2).mean().item(),
+        "second + 1/2": ((target - second - 0.5) ** 2).mean().item(),
+    }
+    # --8<-- [end:adding_baselines]
 
 
 # --8<-- [start:wall]
 def wall_gradient(w, steps=50, target=0.7):
     """(dL/dw, dL/db) of the cliff loss on the line b = -w/2, in closed form: there x_t = 0 at every step."""
-    signal = 2 * (sigmoid(0.0) - target) * 0.25  # dL/dx_T, with sigmoid(0) = 1/2 and sigmoid'(0) = 1/4
-    g_b = signal * sum((w / 4) ** j for j in range(steps))  # each step back multiplies by w sigmoid'(0) = w/4
+    # dL/dx_T, with sigmoid(0) = 1/2 and sigmoid'(0) = 1/4
+    signal = 2 * (sigmoid(0.0) - target) * 0.25
+    # each step back multiplies by w sigmoid'(0) = w/4
+    g_b = signal * sum((w / 4) ** j for j in range(steps))
     return 0.5 * g_b, g_b  # dL/dw collects sigmoid(x_{t-1}) = 1/2 times what dL/db collects
-# --8<-- [end:wall]
+    # --8<-- [end:wall]
 
 
 def best_guess() -> tuple[float, float]:
     """The q on the solution's grid with the lowest expected loss, and that loss."""
     q = np.linspace(0.01, 0.99, 99)
-    return float(q[np.argmin(expected_loss_without_key(q))]), float(expected_loss_without_key(q).min())
+    return float(q[np.argmin(expected_loss_without_key(q))]), float(
+        expected_loss_without_key(q).min()
+    )
 
 
 def wall_norm(w: float) -> float:
@@ -85,6 +91,10 @@ ANSWERS = [
     Answer("ex4_second_mse", lambda: 1 / 12),
     Answer("ex4_wall_norm", lambda: wall_norm(8.0), fact=("l04_cliff", "cliff_wall_grad_norm")),
     Answer("ex4_wall_lr", lambda: 0.1 / wall_norm(8.0)),
-    Answer("ex4_jump_norm", lambda: float(figure_path()[1].max()), fact=("l04_cliff", "cliff_max_grad_norm")),
+    Answer(
+        "ex4_jump_norm",
+        lambda: float(figure_path()[1].max()),
+        fact=("l04_cliff", "cliff_max_grad_norm"),
+    ),
     Answer("ex4_wall_norm_at_jump", wall_norm_at_jump),
 ]

@@ -26,11 +26,12 @@ def ratios_by_hand(W, states, readout, linear=False):
     tanh'(a_t) = 1 - h_t**2. With linear=True the tanh' factor is left out: the same W, no nonlinearity.
     """
     g, ratios = readout, [1.0]
-    for h in states[:0:-1]:  # h_T, h_{T-1}, ..., h_2: the steps the error passes on its way back to h_1
+    # h_T, h_{T-1}, ..., h_2: the steps the error passes on its way back to h_1
+    for h in states[:0:-1]:
         g = W.T @ (g if linear else (1 - h**2) * g)
         ratios.append(np.linalg.norm(g) / np.linalg.norm(readout))
     return np.array(ratios)
-# --8<-- [end:orthogonal]
+    # --8<-- [end:orthogonal]
 
 
 # --8<-- [start:irnn]
@@ -42,14 +43,14 @@ def predicted_irnn_ratio(net, readout):
     """
     always_on = net.weight_ih_l0[:, 0] > 0
     return float(readout[always_on].norm() / readout.norm())
-# --8<-- [end:irnn]
+    # --8<-- [end:irnn]
 
 
 # --8<-- [start:forgetting_rate]
 def rate_per_step(distances, first, last):
     """The factor by which a distance shrinks per step over steps first..last: a straight-line fit of its log."""
     steps = np.arange(first, last + 1)
-    return float(np.exp(np.polyfit(steps, np.log(distances[first - 1:last]), 1)[0]))
+    return float(np.exp(np.polyfit(steps, np.log(distances[first - 1 : last]), 1)[0]))
 
 
 def linear_distance(W, delta, steps):
@@ -59,7 +60,7 @@ def linear_distance(W, delta, steps):
         delta = W @ delta
         norms.append(np.linalg.norm(delta))
     return np.array(norms)
-# --8<-- [end:forgetting_rate]
+    # --8<-- [end:forgetting_rate]
 
 
 # ---------------------------------------------------------------- what the solutions print, for the tests
@@ -74,7 +75,9 @@ def orthogonal_run() -> dict:
     states = core(x)[0][0].detach().numpy()
     with_tanh = ratios_by_hand(W, states, readout.numpy())
     return {
-        "W": W, "states": states, "readout": readout.numpy(),
+        "W": W,
+        "states": states,
+        "readout": readout.numpy(),
         "linear": ratios_by_hand(W, states, readout.numpy(), linear=True),
         "with_tanh": with_tanh,
         "autograd": gradient_ratio_by_lag(core, x, readout),
@@ -111,8 +114,12 @@ def forgetting_run() -> dict:
     for rho, (first, last) in LATE.items():
         esn = EchoStateNetwork(100, rho, 0.1, np.random.default_rng(1))
         d, d_linear = state_distance(esn, u, x0, x1), linear_distance(esn.W, x0 - x1, 200)
-        rates[rho] = {"early": rate_per_step(d, 1, 10), "late": rate_per_step(d, first, last),
-                      "linear_early": rate_per_step(d_linear, 1, 10), "sigma_max": float(np.linalg.norm(esn.W, 2))}
+        rates[rho] = {
+            "early": rate_per_step(d, 1, 10),
+            "late": rate_per_step(d, first, last),
+            "linear_early": rate_per_step(d_linear, 1, 10),
+            "sigma_max": float(np.linalg.norm(esn.W, 2)),
+        }
     return rates
 
 

@@ -28,7 +28,7 @@ def forget_bias_for(steps, left=0.01):
     """The bias b with sigmoid(b)**steps = left: the starting gate that keeps `left` over `steps` steps."""
     f = left ** (1 / steps)
     return math.log(f / (1 - f))  # the inverse of the sigmoid
-# --8<-- [end:memory_span]
+    # --8<-- [end:memory_span]
 
 
 # --8<-- [start:cut_paths]
@@ -39,14 +39,15 @@ def cell_path_only(cell, x, readout):
     c = torch.zeros_like(h)
     cells, forgets = [], []
     for t in range(x.shape[1]):
-        h, c, f = lstm_step(cell, x[:, t], h.detach(), c)  # detach: no gradient flows back through h
+        # detach: no gradient flows back through h
+        h, c, f = lstm_step(cell, x[:, t], h.detach(), c)
         cells.append(c)
         forgets.append(f.detach())
     grads = torch.stack(torch.autograd.grad((cells[-1] @ readout).sum(), cells)).flip(0)
     products = torch.cumprod(torch.stack(forgets).flip(0), dim=0)  # row k: f_T * ... * f_{T-k}
     products = torch.cat([torch.ones_like(products[:1]), products[:-1]])  # row k: k factors
     return grads, products * readout
-# --8<-- [end:cut_paths]
+    # --8<-- [end:cut_paths]
 
 
 # --8<-- [start:coupled]
@@ -67,7 +68,7 @@ def counting_cell(steps, big=20.0):
     for _ in range(steps):
         h, c, _ = lstm_step(unit, torch.zeros(1, 1), h, c)
     return c.item()
-# --8<-- [end:coupled]
+    # --8<-- [end:coupled]
 
 
 # --8<-- [start:gru_jacobian]
@@ -89,7 +90,7 @@ def gru_jacobian(gru, x_t, h):
     # h_t = (1 - z) n + z h: direct path, then through z_t, then through n_t
     J = torch.diag(z) + (h - n)[:, None] * dz + (1 - z)[:, None] * dn
     return J, z
-# --8<-- [end:gru_jacobian]
+    # --8<-- [end:gru_jacobian]
 
 
 # ---------------------------------------------------------------- what the solutions print, for the tests
@@ -105,9 +106,12 @@ def cut_paths_run() -> dict:
         cell = lstm(2, 64, bias).double()
         grads, predicted = cell_path_only(cell, x, readout)
         every_path, _ = cell_gradient_by_lag(cell, x, readout)
-        runs[bias] = {"gap": (grads - predicted).abs().max().item(), "scale": predicted.abs().max().item(),
-                      "cut": (grads[-1].norm(dim=-1) / readout.norm()).median().item(),
-                      "every_path": float(every_path[-1])}
+        runs[bias] = {
+            "gap": (grads - predicted).abs().max().item(),
+            "scale": predicted.abs().max().item(),
+            "cut": (grads[-1].norm(dim=-1) / readout.norm()).median().item(),
+            "every_path": float(every_path[-1]),
+        }
     return runs
 
 
@@ -119,8 +123,11 @@ def coupled_run() -> dict:
     with torch.no_grad():
         for param in gru.parameters():
             param.mul_(50)  # absurdly large weights
-    return {"gru": largest_state(gru, 10 * torch.randn(8, 100, 2)), "count_100": counting_cell(100),
-            "count_1000": counting_cell(1000)}
+    return {
+        "gru": largest_state(gru, 10 * torch.randn(8, 100, 2)),
+        "count_100": counting_cell(100),
+        "count_1000": counting_cell(1000),
+    }
 
 
 @cache
@@ -137,22 +144,38 @@ def gru_jacobian_run() -> dict:
             gru.bias_ih_l0[16:32] = b
             gru.bias_hh_l0[16:32] = 0.0
         J, z = gru_jacobian(gru, x_t, h)
-        auto = torch.autograd.functional.jacobian(lambda h_prev: gru(x_t[None, None], h_prev[None, None])[1][0, 0], h)
-        runs[b] = {"gap": (J - auto).abs().max().item(), "z": z.mean().item(),
-                   "rest": torch.linalg.matrix_norm(J - torch.diag(z), 2).item(),
-                   "from_identity": torch.linalg.matrix_norm(J - torch.eye(16, dtype=torch.float64), 2).item()}
+        auto = torch.autograd.functional.jacobian(
+            lambda h_prev: gru(x_t[None, None], h_prev[None, None])[1][0, 0], h
+        )
+        runs[b] = {
+            "gap": (J - auto).abs().max().item(),
+            "z": z.mean().item(),
+            "rest": torch.linalg.matrix_norm(J - torch.diag(z), 2).item(),
+            "from_identity": torch.linalg.matrix_norm(
+                J - torch.eye(16, dtype=torch.float64), 2
+            ).item(),
+        }
     return runs
 
 
 ANSWERS = [
-    Answer("ex7_sigmoid_1", lambda: float(sigmoid(1.0)), fact=("l07_cell_gradient", "sigmoid_of_bias1")),
+    Answer(
+        "ex7_sigmoid_1", lambda: float(sigmoid(1.0)), fact=("l07_cell_gradient", "sigmoid_of_bias1")
+    ),
     Answer("ex7_steps_bias0", lambda: steps_to_one_percent(sigmoid(0.0))),
     Answer("ex7_steps_bias1", lambda: steps_to_one_percent(sigmoid(1.0))),
     Answer("ex7_steps_bias3", lambda: steps_to_one_percent(sigmoid(3.0))),
     Answer("ex7_steps_0.99", lambda: steps_to_one_percent(0.99)),
-    Answer("ex7_max_lag", lambda: CellGradientConfig().seq_len - 1, fact=("l07_cell_gradient", "max_lag")),
-    Answer("ex7_sigmoid_3_pow", lambda: sigmoid(3.0) ** (CellGradientConfig().seq_len - 1),
-           fact=("l07_cell_gradient", "sigmoid_of_bias3_pow")),
+    Answer(
+        "ex7_max_lag",
+        lambda: CellGradientConfig().seq_len - 1,
+        fact=("l07_cell_gradient", "max_lag"),
+    ),
+    Answer(
+        "ex7_sigmoid_3_pow",
+        lambda: sigmoid(3.0) ** (CellGradientConfig().seq_len - 1),
+        fact=("l07_cell_gradient", "sigmoid_of_bias3_pow"),
+    ),
     Answer("ex7_bias_100", lambda: forget_bias_for(100)),
     Answer("ex7_bias_1000", lambda: forget_bias_for(1000)),
     Answer("ex7_cut_bias1", lambda: cut_paths_run()[1.0]["cut"]),

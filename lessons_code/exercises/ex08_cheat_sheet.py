@@ -25,9 +25,13 @@ from lessons_code.training import hidden_gradient_norms
 def norm_statistics(norms, max_norm):
     """Median, mean and largest of the logged gradient norms, and the share of steps above max_norm."""
     logged = torch.tensor(norms)
-    return {"median": logged.median().item(), "mean": logged.mean().item(), "largest": logged.max().item(),
-            "clipped": (logged > max_norm).double().mean().item()}
-# --8<-- [end:threshold]
+    return {
+        "median": logged.median().item(),
+        "mean": logged.mean().item(),
+        "largest": logged.max().item(),
+        "clipped": (logged > max_norm).double().mean().item(),
+    }
+    # --8<-- [end:threshold]
 
 
 # --8<-- [start:underflow]
@@ -39,7 +43,7 @@ def sum_loss_profile(rnn, x):
 def decades(profile):
     """How many orders of magnitude the profile falls from the last step back to the first."""
     return math.log10(profile[-1] / profile[0])
-# --8<-- [end:underflow]
+    # --8<-- [end:underflow]
 
 
 # ---------------------------------------------------------------- what the solutions print, for the tests
@@ -55,8 +59,12 @@ def threshold_run() -> dict:
     finally:
         torch.set_default_dtype(torch.float32)
     median = norm_statistics(norms, math.inf)["median"]
-    return {"losses": losses, "norms": norms, "twice_median": norm_statistics(norms, 2 * median),
-            "recipe": norm_statistics(norms, 1.0)}
+    return {
+        "losses": losses,
+        "norms": norms,
+        "twice_median": norm_statistics(norms, 2 * median),
+        "recipe": norm_statistics(norms, 1.0),
+    }
 
 
 @cache
@@ -69,10 +77,16 @@ def underflow_run() -> dict:
     rnn.double()
     profile64 = sum_loss_profile(rnn, x)
     init_orthogonal(rnn)
-    return {"profile32": profile32, "profile64": profile64,
-            "zeros32": int((profile32 == 0).sum()), "decades64": decades(profile64),
-            "smallest_square_root": math.sqrt(torch.nextafter(torch.tensor(0.0), torch.tensor(1.0)).item()),
-            "decades_orthogonal": decades(sum_loss_profile(rnn, x))}
+    return {
+        "profile32": profile32,
+        "profile64": profile64,
+        "zeros32": int((profile32 == 0).sum()),
+        "decades64": decades(profile64),
+        "smallest_square_root": math.sqrt(
+            torch.nextafter(torch.tensor(0.0), torch.tensor(1.0)).item()
+        ),
+        "decades_orthogonal": decades(sum_loss_profile(rnn, x)),
+    }
 
 
 ANSWERS = [
