@@ -7,7 +7,10 @@
    how many figures the no-op rebuild recomputed;
 3. bytes transferred per page with gzip, figures, styles, scripts and fonts included, measured in
    Chromium (Debian's, or $GTT_CHROMIUM) when it is installed, else estimated from the files;
-4. with --tests, the wall time of the whole test suite.
+4. with --tests, the wall time of the whole test suite (as CI runs it: browser tests included).
+
+The cold build starts from an empty figure directory and an empty notebook cache, so it is what a fresh
+clone's first `make site` costs.
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ def main() -> None:
         env = {
             **os.environ,
             "GTT_FIGURES_DIR": str(Path(tmp) / "figures"),
+            # Cold means cold: no executed notebook from an earlier build either.
+            "GTT_NOTEBOOK_CACHE": str(Path(tmp) / "notebook-cache"),
             "GTT_PRESET": args.preset,
             "NO_MKDOCS_2_WARNING": "1",
         }
@@ -109,7 +114,7 @@ def main() -> None:
         t_all, _ = timed(build, env)
         timings = json.loads((figures_dir / "timings.json").read_text())["figures"]
         rows.append(
-            ("strict build, every figure cold", f"{t_all:.1f} s", "lessons' own budgets, see below")
+            ("strict build, every figure and notebook cold", f"{t_all:.1f} s", "<= 180 s (publish)")
         )
         for stale in figures_dir.glob("l02_*"):  # lesson 2 cold, everything else cached
             stale.unlink()
@@ -137,8 +142,10 @@ def main() -> None:
 
     if args.tests:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=REPO)
-        rows.append(("whole test suite", f"{time.perf_counter() - started:.1f} s", "<= 120 s"))
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q"], cwd=REPO, env={**os.environ, "CI": "true"}
+        )
+        rows.append(("whole test suite", f"{time.perf_counter() - started:.1f} s", "<= 180 s"))
 
     print(f"\n{'measure':<45} {'value':>16}  budget")
     for name, value, budget in rows:
