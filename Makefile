@@ -40,7 +40,7 @@ $(VENV)/.installed: pyproject.toml $(LOCKS)
 # every pin that pyproject.toml still allows; `make lock UPGRADE=1` moves the others to their newest versions.
 # The CPU torch wheel is looked for where pip on this machine is told to find wheels (PIP_FIND_LINKS) if
 # anywhere, else on the torch page of PyTorch's CPU index.
-LOCK_PYTHON := 3.11.5
+LOCK_PYTHON := 3.11.2
 TORCH_FIND_LINKS ?= $(or $(PIP_FIND_LINKS),$(TORCH_INDEX)/torch/)
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \
 	--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' \
