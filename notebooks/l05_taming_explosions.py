@@ -132,7 +132,8 @@ plt.show()
 # ## 4. Truncated backpropagation through time
 #
 # Truncated BPTT cuts the sequence into chunks of $k$ steps and stops the gradient at every chunk
-# boundary. It saves memory and time, but a dependency longer than $k$ steps gets no gradient at all.
+# boundary. It saves memory and time, but a gradient can now travel back at most $k - 1$ steps, and only
+# from the last step of a chunk: a dependency of $k$ steps or more gets no gradient at all.
 # The task: output, at every step, the symbol seen `delay` steps earlier.
 
 # %%
