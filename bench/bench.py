@@ -30,15 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 
 
 def timed(command: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
@@ -50,8 +42,8 @@ def timed(command: list[str], env: dict) -> tuple[float, subprocess.CompletedPro
 
 
 def chromium_path() -> str | None:
-    path = os.environ.get("GTT_CHROMIUM", "/usr/bin/chromium")
-    return path if Path(path).exists() else None
+    path = chromium_executable()
+    return str(path) if path.exists() else None
 
 
 def page_weights_in_browser(site: Path, pages: list[str]) -> dict[str, int]:

@@ -28,15 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
+from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BUDGET_MS = 50.0
 
 # (label, settings to start from, the control to step, how many steps)
@@ -105,7 +98,7 @@ def build_site(out: Path) -> None:
 def measure(site: Path, repeats: int) -> list[tuple[str, list[dict]]]:
     from playwright.sync_api import sync_playwright
 
-    chromium = os.environ.get("GTT_CHROMIUM", "/usr/bin/chromium")
+    chromium = str(chromium_executable())
     rows = []
     with serve(site) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)

@@ -38,6 +38,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 from selectolax.lexbor import LexborHTMLParser
 
+from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable
+
 log = logging.getLogger("mkdocs.hooks.print_pdf")
 
 PLUGIN = "print-site"
@@ -45,16 +47,6 @@ PDF_NAME = "gradients-through-time.pdf"
 PRINT_CSS = "stylesheets/print.css"  # the print page's own stylesheet, after mkdocs-print-site's
 PDF_BUDGET_BYTES = 10_000_000  # issue 17
 PDF_BUDGET_S = 60.0
-# The same flags as tests/conftest.py: headless, no sandbox (root in CI), and no request leaves the machine.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
 FOOTER = (
     '<div style="width:100%;font-size:9px;color:#555;padding:0 12mm;display:flex;justify-content:space-between">'
     '<span>{title}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>'
@@ -65,10 +57,6 @@ _state: dict = {"command": "build", "pdf": None, "assets": ([], []), "pages": []
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def chromium_executable() -> Path:
-    return Path(os.environ.get("GTT_CHROMIUM", "/usr/bin/chromium"))
 
 
 def _unavailable(reason: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: F401 - tests import them from here
 from lessons_code.seeding import configure_torch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,22 +56,6 @@ def run_cli(
         cwd=cwd,
         env=dict(env or {}) if replace_env else {**os.environ, **(env or {})},
     )
-
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Any request to a host other than this machine fails at once (and still shows in request events).
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
-
-
-def chromium_executable() -> Path:
-    return Path(os.environ.get("GTT_CHROMIUM", "/usr/bin/chromium"))
 
 
 def in_ci() -> bool:
