@@ -36,26 +36,18 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
+from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 
 LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
 BUDGET_KB = {"lesson": 300, "notebook": 400}
 
 
 def chromium() -> str:
-    path = os.environ.get("GTT_CHROMIUM", "/usr/bin/chromium")
-    if not Path(path).exists():
+    path = chromium_executable()
+    if not path.exists():
         sys.exit(f"no Chromium at {path}: `apt-get install chromium`, or set GTT_CHROMIUM")
-    return path
+    return str(path)
 
 
 def site_pages(site: Path) -> list[str]:
@@ -119,7 +111,7 @@ def lighthouse_all(runs: list[tuple[str, Path]]) -> list[dict]:
     job = {
         "runs": [{"url": url, "out": str(out)} for url, out in runs],
         "categories": CATEGORIES,
-        "chromeFlags": CHROME_FLAGS,
+        "chromeFlags": CHROMIUM_ARGS,
     }
     env = {**os.environ, "CHROME_PATH": chromium(), "GTT_LIGHTHOUSE_JOB": json.dumps(job)}
     proc = subprocess.run(
@@ -176,15 +168,14 @@ def full_page_weights(base: str, pages: list[str]) -> dict[str, int]:
 
     weights = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium(), args=[f for f in CHROME_FLAGS if f != "--headless=new"]
-        )
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         for page_path in pages:
             # Lighthouse's mobile screen
             context = browser.new_context(viewport={"width": 412, "height": 823})
             page = context.new_page()
             finished = []
-            page.on("requestfinished", finished.append)
+            # a Python function, not the bound builtin: Playwright tags the handler with an attribute
+            page.on("requestfinished", lambda request: finished.append(request))
             page.goto(base + page_path, wait_until="networkidle")
             page.evaluate(SCROLL_IMAGES_JS)
             page.wait_for_load_state("networkidle")

@@ -87,6 +87,10 @@ WIDGETS_JS = """() => ({
 })"""
 
 MATHS_JS = """async () => {
+  // Off-screen maths is drawn only when a reader nears it (content-visibility, docs/stylesheets/extra.css), and
+  // a font is fetched once drawn text needs it: go to the first formula as a reader would.
+  document.querySelector(".katex")?.scrollIntoView({block: "center"});
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await document.fonts.ready;
   const fonts = [...document.fonts].filter((f) => f.family.replace(/"/g, "").startsWith("KaTeX_"));
   return {
@@ -768,3 +772,61 @@ def test_a_glossary_mark_gives_its_definition_without_a_mouse(context, base_url,
     term = definition.split(": ", 1)[1]
     assert entry.lower().startswith(term[:40].lower()), (entry[:80], term[:80])
     assert recorder.drain() == ([], [], [])
+
+
+# Every layout shift the page reports from the moment this runs (buffered: from the start of the load).
+LAYOUT_SHIFTS_JS = """() => {
+  window.__gtt_shifts = [];
+  new PerformanceObserver((list) => {
+    for (const shift of list.getEntries()) window.__gtt_shifts.push(shift.value);
+  }).observe({type: "layout-shift", buffered: true});
+}"""
+
+
+def draw_every_block(route) -> None:
+    """Serve extra.css with content-visibility turned off: the page as it was before blocks were skipped."""
+    css = route.fetch().text().replace("content-visibility: auto", "content-visibility: visible")
+    route.fulfill(body=css, content_type="text/css")
+
+
+@pytest.mark.parametrize("viewport", [(412, 823), (1280, 800)], ids=["phone", "desktop"])
+def test_skipped_blocks_move_nothing_when_drawn(browser, base_url, site, viewport) -> None:
+    """Off-screen paragraphs, lists and maths are drawn only when a reader nears them (content-visibility in
+    docs/stylesheets/extra.css): loading a lesson and scrolling to its end shifts nothing on screen, the
+    blocks skipped at load are drawn on the way, and a link to a late heading lands where it would if every
+    block were drawn at load."""
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    for lesson in lesson_pages(site):
+        page.goto(base_url + lesson, wait_until="load")
+        page.evaluate(LAYOUT_SHIFTS_JS)
+        skipped = page.evaluate(
+            "() => [...document.querySelectorAll('.md-typeset > p > *')]"
+            ".filter((e) => !e.checkVisibility({contentVisibilityAuto: true})).length"
+        )
+        assert skipped > 0, (
+            f"/{lesson}: nothing is skipped at load; is the rule in extra.css applied?"
+        )
+        while page.evaluate("scrollY + innerHeight < document.documentElement.scrollHeight - 1"):
+            page.mouse.wheel(0, height // 2)
+            page.wait_for_timeout(30)
+        page.wait_for_timeout(300)
+        shifts = page.evaluate("window.__gtt_shifts")
+        assert sum(shifts) < 0.01, f"/{lesson} at {width} px: layout shifts {shifts}"
+        heading = page.evaluate("[...document.querySelectorAll('article h2[id]')].at(-2).id")
+        landed = {}
+        for skipping in (True, False):
+            if not skipping:  # the same page with the rule turned off, to compare with
+                page.route("**/stylesheets/extra.css", draw_every_block)
+            page.goto("about:blank")
+            page.goto(f"{base_url}{lesson}#{heading}", wait_until="load")
+            page.wait_for_timeout(500)
+            landed[skipping] = page.evaluate(
+                f"document.getElementById('{heading}').getBoundingClientRect().top"
+            )
+        page.unroute("**/stylesheets/extra.css")
+        assert abs(landed[True] - landed[False]) < 5, (
+            f"/{lesson}#{heading} lands at {landed[True]} px, at {landed[False]} px if every block is drawn"
+        )
+    context.close()
