@@ -175,7 +175,7 @@ def full_page_weights(base: str, pages: list[str]) -> dict[str, int]:
             page = context.new_page()
             finished = []
             # a Python function, not the bound builtin: Playwright tags the handler with an attribute
-            page.on("requestfinished", lambda request: finished.append(request))
+            page.on("requestfinished", lambda request, finished=finished: finished.append(request))
             page.goto(base + page_path, wait_until="networkidle")
             page.evaluate(SCROLL_IMAGES_JS)
             page.wait_for_load_state("networkidle")

@@ -6,7 +6,8 @@ MkDocs and Material offer:
 
 - every code block carries its number of lines, so that the browser, which lays out off-screen code only
   when the reader comes near it (``content-visibility`` in docs/stylesheets/extra.css), reserves the height
-  it will have: nothing moves when it is drawn;
+  it will have: nothing moves when it is drawn; a block with long lines starts focusable, because Material
+  mounts code blocks only as they come into view (``content.lazy``);
 - every ``<pre>`` carries ``data-search-exclude``, which Material's search plugin honours: the index leaves
   out code blocks (a third of its text, 24 KB of gzip on every first visit), readers search the prose, and
   inline code such as ``clip_grad_norm_`` stays in it; so do exercise solutions (``details.success``);
@@ -28,6 +29,9 @@ from selectolax.lexbor import LexborHTMLParser
 
 GLIGHTBOX_SCRIPT = re.compile(r'<script src="([^"]*/glightbox\.min\.js)"></script>')
 GLIGHTBOX_START = re.compile(r'<script id="init-glightbox">(.*?)</script>', re.S)
+#: Characters of code a narrow window shows in one line (Material sets code at 0.85 of 16 px: 40 columns
+#: of monospace fill about 330 px, the text width of a phone held upright).
+NARROW_WINDOW_COLUMNS = 40
 
 
 # after hooks/notebooks.py (50); before mkdocs-glightbox (0) and mkdocs-print-site (0)
@@ -46,8 +50,16 @@ def mark_code_blocks(html: str) -> str:
         code = block.css_first("pre > code")
         # docs/stylesheets/extra.css sizes the block from this before drawing it
         if code is not None:
-            lines = len(code.text().rstrip("\n").splitlines()) or 1
+            text = code.text().rstrip("\n")
+            lines = len(text.splitlines()) or 1
             block.attrs["style"] = f"--gtt-code-lines: {lines}"
+            # Material makes a block that scrolls sideways focusable (Tab to it, then the arrow keys), but
+            # only once it has mounted the block, which it does when the block comes into view (content.lazy
+            # in mkdocs.yml): a keyboard reader tabbing down the page would pass over blocks below the fold.
+            # So any block with a line that can overflow a narrow window starts focusable; on mounting,
+            # Material keeps that on a block that does scroll and removes it from one that fits.
+            if max(map(len, text.splitlines()), default=0) > NARROW_WINDOW_COLUMNS:
+                code.attrs["tabindex"] = "0"
     # Worked solutions of exercises too: readers look for the lesson's explanation, not an answer's working,
     # and the solutions are a fifth of the prose (the index loads on every first visit).
     for element in tree.css("pre, details.success"):

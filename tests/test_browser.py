@@ -289,6 +289,8 @@ def switch_palette(page, to: str) -> dict:
 
 def copy_every_block(page, path: str) -> list[dict]:
     """Press the copy button of every code block as a reader would; what the clipboard then holds."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     copies = []
     blocks = page.locator(".md-content div.highlight:has(pre > code)")
     for i in range(blocks.count()):
@@ -302,11 +304,15 @@ def copy_every_block(page, path: str) -> list[dict]:
             "line_numbers": code.locator(".linenos, .lineno").count(),
         }
         copies.append(copy)
+        block.evaluate(REVEAL_JS)
+        # Material adds the button when the block first comes into view (content.lazy in mkdocs.yml)
+        block.scroll_into_view_if_needed()
         button = block.locator(COPY_BUTTON).first
-        if not button.count():
+        try:
+            button.wait_for(state="attached", timeout=5000)
+        except PlaywrightTimeout:
             continue
         page.evaluate("navigator.clipboard.writeText('')")
-        block.evaluate(REVEAL_JS)
         button.click()
         page.wait_for_function(
             "() => navigator.clipboard.readText().then((t) => t.length > 0)", timeout=5000

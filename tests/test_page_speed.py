@@ -14,6 +14,8 @@ from html import unescape
 
 from conftest import built_pages
 
+from hooks.page_speed import NARROW_WINDOW_COLUMNS
+
 SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"[^>]*>")
 
 
@@ -58,13 +60,16 @@ def test_code_blocks_carry_their_number_of_lines(fast_site) -> None:
     blocks = 0
     for page in built_pages(site):
         html = page.read_text(encoding="utf-8")
-        for style, code in re.findall(
-            r'<div class="[^"]*\bhighlight\b[^"]*" style="--gtt-code-lines: (\d+)">.*?<code[^>]*>(.*?)</code>',
+        for style, attributes, code in re.findall(
+            r'<div class="[^"]*\bhighlight\b[^"]*" style="--gtt-code-lines: (\d+)">.*?<code([^>]*)>(.*?)</code>',
             html,
             re.S,
         ):
             text = unescape(re.sub(r"<[^>]+>", "", code)).rstrip("\n")
             assert int(style) == len(text.splitlines()), (page.relative_to(site), style, text[:80])
+            # reachable by keyboard before Material mounts it (content.lazy), if it can scroll sideways
+            long_lines = max(map(len, text.splitlines()), default=0) > NARROW_WINDOW_COLUMNS
+            assert ('tabindex="0"' in attributes) == long_lines, (page.relative_to(site), text[:80])
             blocks += 1
         every = re.findall(r'<div class="[^"]*\bhighlight\b[^"]*"[^>]*>', html)
         assert all("--gtt-code-lines" in tag for tag in every), page.relative_to(site)
