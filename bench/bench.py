@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
-from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from bench.page_weight import full_page_weights  # noqa: E402
+from lessons_code.chromium import chromium_executable  # noqa: E402
 
 
 def timed(command: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
@@ -44,29 +45,6 @@ def timed(command: list[str], env: dict) -> tuple[float, subprocess.CompletedPro
 def chromium_path() -> str | None:
     path = chromium_executable()
     return str(path) if path.exists() else None
-
-
-def page_weights_in_browser(site: Path, pages: list[str]) -> dict[str, int]:
-    from playwright.sync_api import sync_playwright
-
-    weights = {}
-    with serve(site) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        for page_path in pages:
-            context = browser.new_context()  # empty cache: a first visit
-            page = context.new_page()
-            responses = []
-            page.on("requestfinished", responses.append)
-            page.goto(base + page_path, wait_until="networkidle")
-            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # lazy images load too
-            page.wait_for_timeout(300)
-            page.wait_for_load_state("networkidle")
-            weights[page_path] = sum(
-                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in responses
-            )
-            context.close()
-        browser.close()
-    return weights
 
 
 def page_weights_from_files(site: Path, pages: list[str]) -> dict[str, int]:
@@ -122,10 +100,9 @@ def main() -> None:
         pages = sorted(str(p.parent.relative_to(site)) + "/" for p in site.rglob("index.html"))
         pages = [p if p != "./" else "" for p in pages]
         if chromium_path():
-            weights, how = (
-                page_weights_in_browser(site, pages),
-                "measured in Chromium, gzip, first visit",
-            )
+            with serve(site) as base:
+                weights = full_page_weights(base, pages)
+            how = "measured in Chromium, gzip, first visit, every figure scrolled into view"
         else:
             weights, how = (
                 page_weights_from_files(site, pages),

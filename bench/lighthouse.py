@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
+from bench.page_weight import full_page_weights  # noqa: E402
 from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 
 LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
@@ -151,40 +152,6 @@ def shortfalls(report: dict) -> list[str]:
             f"{category['id']} {round(100 * (category['score'] or 0))}: " + ", ".join(parts)
         )
     return lines
-
-
-# Scroll every image into view so lazy figures load, then sum what crossed the network.
-SCROLL_IMAGES_JS = """async () => {
-  for (const img of document.querySelectorAll("img")) {
-    img.scrollIntoView({block: "center"});
-    if (!img.complete) await new Promise((done) => { img.onload = img.onerror = done; setTimeout(done, 5000); });
-  }
-}"""
-
-
-def full_page_weights(base: str, pages: list[str]) -> dict[str, int]:
-    """Bytes transferred (headers + gzip bodies) per page, empty cache, every figure scrolled into view."""
-    from playwright.sync_api import sync_playwright
-
-    weights = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        for page_path in pages:
-            # Lighthouse's mobile screen
-            context = browser.new_context(viewport={"width": 412, "height": 823})
-            page = context.new_page()
-            finished = []
-            # a Python function, not the bound builtin: Playwright tags the handler with an attribute
-            page.on("requestfinished", lambda request, finished=finished: finished.append(request))
-            page.goto(base + page_path, wait_until="networkidle")
-            page.evaluate(SCROLL_IMAGES_JS)
-            page.wait_for_load_state("networkidle")
-            weights[page_path] = sum(
-                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in finished
-            )
-            context.close()
-        browser.close()
-    return weights
 
 
 def median_run(runs: list[dict]) -> dict:
