@@ -1035,37 +1035,22 @@ def _gate_claims_hold(f) -> dict[str, bool]:
 
 
 #: What docs/07-gates.md says in words about the trained gates (checked on the published results).
-GATE_CLAIMS = (
-    Claim(
-        "the LSTM solves the adding problem in this run: its test MSE reaches the stopping threshold",
-        lambda f: _gate_claims_hold(f)["solved"],
-    ),
-    Claim(
-        "the input gate of the unit that matters most opens at the marked steps and stays nearly shut "
-        "elsewhere",
-        lambda f: _gate_claims_hold(f)["input"],
-    ),
-    Claim(
-        "its forget gate stays near 1 between the markers", lambda f: _gate_claims_hold(f)["forget"]
-    ),
-    Claim(
-        "averaged over all units the picture is blurred: the input gate's contrast is less than half as large, "
-        "and the forget gate lower",
-        lambda f: _gate_claims_hold(f)["blurred"],
-    ),
-    Claim(
-        "the unit's cell changes at the marked steps, by more than ten times as much as at the other steps",
-        lambda f: _gate_claims_hold(f)["cell"],
-    ),
-    Claim(
-        "what the cell adds at a marker is nearly a straight-line function of the marked value, and its final "
-        "content tracks the target (both correlations at least 0.9 in size)",
-        lambda f: _gate_claims_hold(f)["linear"],
-    ),
-    Claim(
-        "the unit's readout weight has the same sign as the correlation of its cell with the target",
-        lambda f: _gate_claims_hold(f)["sign"],
-    ),
+GATE_CLAIMS = tuple(
+    Claim(text, lambda f, key=key: _gate_claims_hold(f)[key])
+    for key, text in {
+        "solved": "the LSTM solves the adding problem in this run: its test MSE reaches the stopping "
+        "threshold",
+        "input": "the input gate of the unit that matters most opens at the marked steps and stays nearly "
+        "shut elsewhere",
+        "forget": "its forget gate stays near 1 between the markers",
+        "blurred": "averaged over all units the picture is blurred: the input gate's contrast is less than "
+        "half as large, and the forget gate lower",
+        "cell": "the unit's cell changes at the marked steps, by more than ten times as much as at the other "
+        "steps",
+        "linear": "what the cell adds at a marker is nearly a straight-line function of the marked value, "
+        "and its final content tracks the target (both correlations at least 0.9 in size)",
+        "sign": "the unit's readout weight has the same sign as the correlation of its cell with the target",
+    }.items()
 )
 
 

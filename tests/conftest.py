@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -56,6 +57,19 @@ def run_cli(
         cwd=cwd,
         env=dict(env or {}) if replace_env else {**os.environ, **(env or {})},
     )
+
+
+def copy_site_sources(root: Path) -> Path:
+    """The site's sources copied into `root` (created) with the lesson code and node_modules linked in: a
+    project that a test may break or build elsewhere without touching the checkout."""
+    root.mkdir(parents=True)
+    for name in ("docs", "hooks", "overrides", "notebooks"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("mkdocs.yml", "CITATION.cff"):
+        shutil.copy(REPO / name, root)
+    for name in ("lessons_code", "node_modules"):
+        (root / name).symlink_to(REPO / name)
+    return root
 
 
 def in_ci() -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import REPO, built_pages
+from conftest import REPO, built_pages, copy_site_sources
 
 META = re.compile(r'<meta (?:property|name)="((?:og|twitter):[a-z:_]+)" content="([^"]*)">')
 
@@ -159,14 +158,7 @@ def test_the_changelog_is_a_page_in_the_navigation(fast_site) -> None:
 @pytest.fixture(scope="module")
 def scratch_build(tmp_path_factory, fast_figures) -> tuple[Path, subprocess.CompletedProcess]:
     """A copy of the sources that is no git checkout, built strictly where there is no Chromium and no CI."""
-    root = tmp_path_factory.mktemp("scratch") / "project"
-    root.mkdir()
-    for name in ("docs", "hooks", "overrides", "notebooks"):
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("mkdocs.yml", "CITATION.cff"):
-        shutil.copy(REPO / name, root)
-    for name in ("lessons_code", "node_modules"):
-        (root / name).symlink_to(REPO / name)
+    root = copy_site_sources(tmp_path_factory.mktemp("scratch") / "project")
     env = {
         **os.environ,
         "GTT_PRESET": "fast",

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, built_pages
+from conftest import REPO, built_pages, copy_site_sources
 
 # Tags that make the browser fetch something; <link rel="canonical"> and plain <a> links fetch nothing.
 FETCHING_TAG = re.compile(r"<(?:script|link|img|source|iframe|video|audio)\b[^>]*>", re.I)
@@ -100,15 +99,7 @@ def test_snippets_are_real_sections_of_the_lesson_module(fast_site) -> None:
 @pytest.fixture
 def scratch_project(tmp_path, fast_figures) -> Path:
     """A copy of the site sources (docs, hooks, config) with the real code linked in, to break safely."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("docs", "hooks", "overrides", "notebooks"):
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("mkdocs.yml", "CITATION.cff"):
-        shutil.copy(REPO / name, root)
-    for name in ("lessons_code", "node_modules"):
-        (root / name).symlink_to(REPO / name)
-    return root
+    return copy_site_sources(tmp_path / "project")
 
 
 def build(root: Path, fast_figures: Path) -> subprocess.CompletedProcess:
