@@ -805,7 +805,7 @@ def test_skipped_blocks_move_nothing_when_drawn(browser, base_url, site, viewpor
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     for lesson in lesson_pages(site):
-        page.goto(base_url + lesson, wait_until="load")
+        page.goto(base_url + lesson, wait_until="networkidle")
         page.evaluate(LAYOUT_SHIFTS_JS)
         skipped = page.evaluate(
             "() => [...document.querySelectorAll('.md-typeset > p > *')]"
@@ -815,7 +815,7 @@ def test_skipped_blocks_move_nothing_when_drawn(browser, base_url, site, viewpor
             f"/{lesson}: nothing is skipped at load; is the rule in extra.css applied?"
         )
         while page.evaluate("scrollY + innerHeight < document.documentElement.scrollHeight - 1"):
-            page.mouse.wheel(0, height // 2)
+            page.mouse.wheel(0, height)
             page.wait_for_timeout(30)
         page.wait_for_timeout(300)
         shifts = page.evaluate("window.__gtt_shifts")
@@ -826,8 +826,13 @@ def test_skipped_blocks_move_nothing_when_drawn(browser, base_url, site, viewpor
             if not skipping:  # the same page with the rule turned off, to compare with
                 page.route("**/stylesheets/extra.css", draw_every_block)
             page.goto("about:blank")
-            page.goto(f"{base_url}{lesson}#{heading}", wait_until="load")
-            page.wait_for_timeout(500)
+            page.goto(f"{base_url}{lesson}#{heading}", wait_until="networkidle")
+            # fonts in, then two frames: the page has settled where it lands
+            page.evaluate(
+                "() => document.fonts.ready.then(() => new Promise((done) =>"
+                " requestAnimationFrame(() => requestAnimationFrame(done))))"
+            )
+            page.wait_for_timeout(300)
             landed[skipping] = page.evaluate(
                 f"document.getElementById('{heading}').getBoundingClientRect().top"
             )
