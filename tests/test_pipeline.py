@@ -109,8 +109,9 @@ def test_the_fast_preset_passes_while_another_process_keeps_a_core_busy(
 ) -> None:
     record = fast_figures_under_load
     assert record["returncode"] == 0, record["output"]
-    # The busy loop really competed for the CPU for the whole run: it used (nearly) a core's worth of time.
-    assert record["busy_cpu_s"] >= 0.8 * record["wall_s"], record
+    # the busy loop really held a core: most of one when the machine is otherwise idle, and still half of
+    # one when something else is busy too (three busy processes on two cores get two thirds each)
+    assert record["busy_cpu_s"] >= 0.5 * record["wall_s"], record
     assert "FAILED" not in record["output"] and "hung" not in record["output"]
 
 
