@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.gzip_server import serve  # noqa: E402
-from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from lessons_code.chromium import launch, new_context  # noqa: E402
 
 BUDGET_MS = 50.0
 
@@ -98,11 +98,10 @@ def build_site(out: Path) -> None:
 def measure(site: Path, repeats: int) -> list[tuple[str, list[dict]]]:
     from playwright.sync_api import sync_playwright
 
-    chromium = str(chromium_executable())
     rows = []
     with serve(site) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        browser = launch(playwright)
+        page = new_context(browser, viewport={"width": 1280, "height": 900}).new_page()
         page.goto(base + "explorer/", wait_until="load")
         page.wait_for_function("() => document.querySelector('.gtt-explorer').gttResult")
         page.locator(".gtt-explorer").scroll_into_view_if_needed()

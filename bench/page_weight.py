@@ -7,7 +7,7 @@ load too: the whole page as a reader who reads to the end gets it. Headers are c
 
 from __future__ import annotations
 
-from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable
+from lessons_code.chromium import launch, new_context
 
 # Scroll every image into view so lazy figures load, then sum what crossed the network.
 SCROLL_IMAGES_JS = """async () => {
@@ -24,12 +24,10 @@ def full_page_weights(base: str, pages: list[str]) -> dict[str, int]:
 
     weights = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_executable()), args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         for page_path in pages:
             # Lighthouse's mobile screen; a new context is an empty cache
-            context = browser.new_context(viewport={"width": 412, "height": 823})
+            context = new_context(browser, viewport={"width": 412, "height": 823})
             page = context.new_page()
             finished = []
             # a Python function, not the bound builtin: Playwright tags the handler with an attribute

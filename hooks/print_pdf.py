@@ -38,7 +38,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 from selectolax.lexbor import LexborHTMLParser
 
-from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable
+from lessons_code import hang_guard
+from lessons_code.chromium import chromium_executable, hang_guard_ms, launch, new_context
 
 log = logging.getLogger("mkdocs.hooks.print_pdf")
 
@@ -271,15 +272,16 @@ def on_nav(nav, **_):
 def make_pdf(page: Path, pdf: Path, title: str) -> None:
     """Print the finished page with Chromium; fail loudly if it cannot or if the PDF is over budget."""
     from playwright.sync_api import Error, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     started = time.perf_counter()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(chromium_executable()), args=CHROMIUM_ARGS
-            )
+            browser = launch(playwright)
             try:
-                tab = browser.new_page()
+                tab = new_context(browser).new_page()
+                # a longer guard than a page's: loading and printing the whole chapter takes ~10 s when idle
+                tab.set_default_timeout(hang_guard_ms(PDF_BUDGET_S))
                 tab.goto(page.as_uri(), wait_until="load")
                 tab.evaluate("document.fonts.ready.then(() => true)")
                 data = tab.pdf(
@@ -298,6 +300,11 @@ def make_pdf(page: Path, pdf: Path, title: str) -> None:
         if not in_ci() and "Executable doesn't exist" in str(error):
             _unavailable(f"Chromium at {chromium_executable()} did not start: {error}")
             return
+        if isinstance(error, PlaywrightTimeout):
+            limit = hang_guard_ms(PDF_BUDGET_S) / 1000
+            raise PluginError(
+                f"print_pdf: printing {page} {hang_guard.hang_message(limit, PDF_BUDGET_S)}: {error}"
+            ) from error
         raise PluginError(f"print_pdf: Chromium could not print {page}: {error}") from error
     seconds = time.perf_counter() - started
     if len(data) > PDF_BUDGET_BYTES:

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from lessons_code.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: F401 - tests import them from here
+from lessons_code.chromium import (  # noqa: F401 - tests import them from here
+    CHROMIUM_ARGS,
+    chromium_executable,
+    launch,
+    new_context,
+)
 from lessons_code.seeding import configure_torch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,9 +103,7 @@ def browser():
         unavailable("the Python package playwright is not installed (`pip install -e '.[test]'`)")
     with sync_playwright() as playwright:
         try:
-            chromium = playwright.chromium.launch(
-                executable_path=str(executable), args=CHROMIUM_ARGS
-            )
+            chromium = launch(playwright)
         except Exception as error:  # noqa: BLE001 - any launch failure means no usable browser
             unavailable(f"Chromium at {executable} did not start: {error}")
         yield chromium

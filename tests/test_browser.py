@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlparse
 import numpy as np
 import pytest
 
-from conftest import CHROMIUM_ARGS, chromium_executable
+from conftest import launch, new_context
 
 REPO = Path(__file__).absolute().parent.parent
 
@@ -273,12 +273,13 @@ def switch_palette(page, to: str) -> dict:
     page.evaluate(
         "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
     )
-    # On a busy machine a healthy 0.25 s transition can still be finishing: allow it a few seconds. One that
-    # never advances (what content-visibility did to the code backgrounds) is still running after them.
+    # On a busy machine a healthy 0.25 s transition can still be finishing: allow it 30 s, over a hundred times
+    # its length (a hang guard, not a budget). One that never advances (what content-visibility did to the
+    # code backgrounds) is still running after them, and the test reports it.
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        page.wait_for_function(f"() => ({RUNNING_TRANSITIONS_JS})().length === 0", timeout=3000)
+        page.wait_for_function(f"() => ({RUNNING_TRANSITIONS_JS})().length === 0", timeout=30_000)
     except PlaywrightTimeout:
         pass
     return {
@@ -309,14 +310,12 @@ def copy_every_block(page, path: str) -> list[dict]:
         block.scroll_into_view_if_needed()
         button = block.locator(COPY_BUTTON).first
         try:
-            button.wait_for(state="attached", timeout=5000)
+            button.wait_for(state="attached")
         except PlaywrightTimeout:
             continue
         page.evaluate("navigator.clipboard.writeText('')")
         button.click()
-        page.wait_for_function(
-            "() => navigator.clipboard.readText().then((t) => t.length > 0)", timeout=60_000
-        )
+        page.wait_for_function("() => navigator.clipboard.readText().then((t) => t.length > 0)")
         copy["text"] = page.evaluate("navigator.clipboard.readText()")
     return copies
 
@@ -333,7 +332,7 @@ def toggles_here(path: str) -> bool:
 
 
 def visit_every_page(browser, base_url: str, site: Path, palette: str) -> dict[str, Visit]:
-    context = browser.new_context(color_scheme=palette, viewport={"width": 1280, "height": 900})
+    context = new_context(browser, color_scheme=palette, viewport={"width": 1280, "height": 900})
     if palette == "light":
         context.grant_permissions(
             ["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/")
@@ -376,9 +375,7 @@ def visit_in_own_browser(base_url: str, site: Path, palette: str) -> dict[str, V
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(chromium_executable()), args=CHROMIUM_ARGS
-        )
+        chromium = launch(playwright)
         try:
             return visit_every_page(chromium, base_url, site, palette)
         finally:
@@ -570,7 +567,7 @@ def test_landmarks_are_unique(visits) -> None:
 
 @pytest.fixture
 def context(browser, base_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    context = new_context(browser, viewport={"width": 1280, "height": 900}, color_scheme="light")
     yield context
     context.close()
 
@@ -645,9 +642,7 @@ def test_instant_navigation_keeps_maths_outputs_and_widgets_working(
         assert counts["outputs"] == counts["visibleOutputs"] == expected_outputs, (path, counts)
         # Interactive figures (the gradient explorer) start on the new page, their script loaded on the way
         # if the page before had none.
-        page.wait_for_function(
-            f"() => (({WIDGETS_JS})()).started === (({WIDGETS_JS})()).widgets", timeout=120_000
-        )
+        page.wait_for_function(f"() => (({WIDGETS_JS})()).started === (({WIDGETS_JS})()).widgets")
         widgets = page.evaluate(WIDGETS_JS)
         assert widgets["failed"] == 0 and widgets["started"] == widgets["widgets"], (path, widgets)
         raw = sorted({m.group(0) for m in RAW_TEX.finditer(page.evaluate(VISIBLE_TEXT_JS))})
@@ -689,9 +684,9 @@ def test_a_figure_opens_full_size_before_and_after_instant_navigation(
             page.wait_for_url(base_url + path)
             assert page.evaluate("window.__gtt_no_reload === true")
         page.locator("a.glightbox").first.click()
-        page.locator(".glightbox-container .gslide-image img").first.wait_for(timeout=5000)
+        page.locator(".glightbox-container .gslide-image img").first.wait_for()
         page.keyboard.press("Escape")
-        page.locator(".glightbox-container").wait_for(state="detached", timeout=5000)
+        page.locator(".glightbox-container").wait_for(state="detached")
     assert recorder.drain() == ([], [], [])
 
 
@@ -716,8 +711,9 @@ def test_search_finds_the_pages_that_mention_a_phrase(context, base_url, site, p
     page.goto(base_url + lesson_pages(site)[0], wait_until="load")
     page.locator(".md-search__input").fill(phrase)
     results = page.locator(".md-search-result__item a.md-search-result__link")
-    # Indexing runs in Material's search worker; beside a busy core it took over 10 s. A hang guard, not a budget.
-    results.first.wait_for(timeout=120_000)
+    # Indexing runs in Material's search worker; beside a busy core it took over 10 s (the context waits up
+    # to the hang guard, not a budget)
+    results.first.wait_for()
     found = {
         urlparse(urljoin(page.url, href)).path.removeprefix(urlparse(base_url).path)
         for href in results.evaluate_all("links => links.map((a) => a.getAttribute('href'))")
@@ -803,7 +799,7 @@ def test_skipped_blocks_move_nothing_when_drawn(browser, base_url, site, viewpor
     blocks skipped at load are drawn on the way, and a link to a late heading brings it on screen, with the
     skipping and without it."""
     width, height = viewport
-    context = browser.new_context(viewport={"width": width, "height": height})
+    context = new_context(browser, viewport={"width": width, "height": height})
     page = context.new_page()
     for lesson in lesson_pages(site):
         page.goto(base_url + lesson, wait_until="networkidle")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import new_context
 
 from lessons_code import explorer
 from lessons_code.explorer import ExplorerSettings
@@ -275,8 +276,8 @@ def site_url(served) -> str:
 def open_page(
     chromium, url: str, path: str = "explorer/", lazy_check: bool = False, **context_options
 ):
-    context = chromium.new_context(
-        **{"viewport": {"width": 1280, "height": 900}, **context_options}
+    context = new_context(
+        chromium, **{"viewport": {"width": 1280, "height": 900}, **context_options}
     )
     page = context.new_page()
     problems: list[str] = []
@@ -508,7 +509,7 @@ def test_the_explorer_page_stays_within_its_weight_budget(chromium, site_url) ->
     The search index holds the whole site, so it grows with every lesson whatever this page does; it is
     reported apart to show how much of the budget it takes (hooks/page_speed.py keeps code blocks out of it).
     """
-    context = chromium.new_context()
+    context = new_context(chromium)
     page = context.new_page()
     requests = []
     page.on("requestfinished", lambda r: requests.append(r))

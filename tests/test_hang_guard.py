@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
 import pytest
 from mkdocs.exceptions import PluginError
 
-from conftest import load_hook
-from lessons_code import hang_guard
+from conftest import REPO, load_hook
+from lessons_code import chromium, hang_guard
 
 
 def test_the_guard_allows_ten_times_the_estimate_and_at_least_two_minutes(monkeypatch) -> None:
@@ -20,6 +21,28 @@ def test_the_guard_allows_ten_times_the_estimate_and_at_least_two_minutes(monkey
     assert hang_guard.hang_limit_s(1.0) == 600.0 and hang_guard.hang_limit_s(100.0) == 1000.0
     monkeypatch.setenv(hang_guard.ENV, "off")
     assert hang_guard.hang_limit_s(1.0) is None
+
+
+def test_the_browser_waits_as_long_as_the_guard_not_playwrights_30_s(monkeypatch) -> None:
+    monkeypatch.delenv(hang_guard.ENV, raising=False)
+    assert chromium.hang_guard_ms() == 120_000 and chromium.hang_guard_ms(60.0) == 600_000
+    monkeypatch.setenv(hang_guard.ENV, "off")
+    assert chromium.hang_guard_ms() == 0  # Playwright: no limit
+
+
+def test_every_browser_is_launched_and_given_contexts_through_the_guarded_helpers() -> None:
+    """A bare launch() or new_context() keeps Playwright's 30 s default, a wall-clock limit that a loaded
+    machine can pass (it failed a fresh-clone run once); lessons_code/chromium.py owns both calls."""
+    bare = re.compile(r"\.chromium\.launch\(|\.new_context\(|\b(browser|chromium)\.new_page\(")
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for folder in ("hooks", "tests", "bench", "lessons_code")
+        for path in sorted((REPO / folder).rglob("*.py"))
+        if path.name != "chromium.py" and path.name != "test_hang_guard.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert not found, "\n".join(found)
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "soon", "nan"])
