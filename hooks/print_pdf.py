@@ -274,14 +274,15 @@ def make_pdf(page: Path, pdf: Path, title: str) -> None:
     from playwright.sync_api import Error, sync_playwright
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    # a longer guard than a page's: loading and printing the whole chapter takes ~10 s when idle
+    guard_ms = hang_guard_ms(PDF_BUDGET_S)
     started = time.perf_counter()
     try:
         with sync_playwright() as playwright:
             browser = launch(playwright)
             try:
                 tab = new_context(browser).new_page()
-                # a longer guard than a page's: loading and printing the whole chapter takes ~10 s when idle
-                tab.set_default_timeout(hang_guard_ms(PDF_BUDGET_S))
+                tab.set_default_timeout(guard_ms)
                 tab.goto(page.as_uri(), wait_until="load")
                 tab.evaluate("document.fonts.ready.then(() => true)")
                 data = tab.pdf(
@@ -301,9 +302,8 @@ def make_pdf(page: Path, pdf: Path, title: str) -> None:
             _unavailable(f"Chromium at {chromium_executable()} did not start: {error}")
             return
         if isinstance(error, PlaywrightTimeout):
-            limit = hang_guard_ms(PDF_BUDGET_S) / 1000
             raise PluginError(
-                f"print_pdf: printing {page} {hang_guard.hang_message(limit, PDF_BUDGET_S)}: {error}"
+                f"print_pdf: printing {page} {hang_guard.hang_message(guard_ms / 1000, PDF_BUDGET_S)}: {error}"
             ) from error
         raise PluginError(f"print_pdf: Chromium could not print {page}: {error}") from error
     seconds = time.perf_counter() - started
